@@ -1,0 +1,87 @@
+"""Consent contracts: provisions, evidence and the consent events on ``kim.consent.v1``."""
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from contracts.agency import MUNICIPALITY_PATTERN, OFFICE_ID_PATTERN, OfficeKind
+from contracts.base import Contract
+from contracts.categories import DataCategory
+from contracts.purposes import Purpose
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+PERSON_PATTERN = r"^p-[0-9a-f]{32}$"
+
+
+class RecipientSpec(Contract):
+    """Either one specific office or every office of a kind competent for the person."""
+
+    office: str | None = Field(None, pattern=OFFICE_ID_PATTERN)
+    kind: OfficeKind | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "RecipientSpec":
+        if (self.office is None) == (self.kind is None):
+            raise ValueError("give exactly one of 'office' or 'kind'")
+        return self
+
+
+class Provision(Contract):
+    """One permission of a consent: to this recipient, for these purposes, these categories."""
+
+    recipient: RecipientSpec
+    purposes: list[Purpose] = Field(min_length=1)
+    categories: list[DataCategory] = Field(min_length=1)
+
+
+class Evidence(Contract):
+    """Proof of the signed form; the scan itself stays with the case-management office."""
+
+    form_sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the scanned signed form, hex")
+    form_version: str = Field(min_length=1, max_length=50)
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", description="BCP 47 tag it was explained in")
+
+
+class ConsentTerms(Contract):
+    """What a person agreed to: the part a case manager enters, shared by grant and amendment."""
+
+    municipality: str = Field(pattern=MUNICIPALITY_PATTERN, description="AGS of the person's residence")
+    provisions: list[Provision] = Field(min_length=1, max_length=50)
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime | None = None
+    evidence: Evidence
+
+    @model_validator(mode="after")
+    def _period(self) -> "ConsentTerms":
+        if self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class RevocationMethod(StrEnum):
+    WRITTEN = "schriftlich"
+    ORAL = "muendlich"
+    ELECTRONIC = "elektronisch"
+
+
+class ConsentVersionV1(Contract):
+    """One version of a consent, as published on ``kim.consent.v1``."""
+
+    event: Literal["granted", "amended"]
+    consent_id: str
+    version: int = Field(ge=1)
+    person: str = Field(pattern=PERSON_PATTERN)
+    terms: ConsentTerms
+    recorded_by: str
+    recorded_office: str
+    recorded_at: datetime
+
+
+class ConsentRevokedV1(Contract):
+    event: Literal["revoked"] = "revoked"
+    consent_id: str
+    person: str = Field(pattern=PERSON_PATTERN)
+    revoked_at: datetime
+    revoked_by: str
+    method: RevocationMethod

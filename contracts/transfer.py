@@ -1,0 +1,138 @@
+"""Transfer contracts: the referral payload and the messages of a transfer's life."""
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from contracts.agency import MUNICIPALITY_PATTERN, OFFICE_ID_PATTERN
+from contracts.base import Contract, categorised
+from contracts.categories import DataCategory as C
+from contracts.consent import PERSON_PATTERN, SHA256_PATTERN, RecipientSpec
+from contracts.purposes import Purpose
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    HOCH = "hoch"
+    DRINGEND = "dringend"
+
+
+class PersonDetails(Contract):
+    given_name: str | None = Field(None, max_length=200)
+    family_name: str | None = Field(None, max_length=200)
+    date_of_birth: date | None = None
+    address: str | None = Field(None, max_length=500)
+    phone: str | None = Field(None, max_length=50)
+    email: str | None = Field(None, max_length=200)
+    family_status: str | None = Field(None, max_length=100)
+    education: str | None = Field(None, max_length=1000)
+
+
+class SocialSituation(Contract):
+    housing: str | None = Field(None, max_length=1000)
+    benefits: str | None = Field(None, max_length=1000)
+    work_permit: str | None = Field(None, max_length=1000)
+
+
+class DocumentRef(Contract):
+    title: str = Field(min_length=1, max_length=200)
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    sha256: str = Field(pattern=SHA256_PATTERN)
+
+
+class ReferralV1(Contract):
+    """Überleitung: one office hands a person's concern to another.
+
+    Every field declares the data category it carries. Required fields must be covered by
+    consent; optional fields that are not covered are removed before delivery.
+    """
+
+    reason: str = categorised(C.FALLDATEN, min_length=1, max_length=4000, description="Anlass der Überleitung")
+    requested_action: str = categorised(C.FALLDATEN, min_length=1, max_length=4000, description="Erbetene Handlung")
+    urgency: Urgency = categorised(C.FALLDATEN, Urgency.NORMAL, description="Dringlichkeit")
+    reply_to: str | None = categorised(C.FALLDATEN, None, pattern=OFFICE_ID_PATTERN, description="Antwort an (Stelle)")
+    person: PersonDetails | None = categorised(C.STAMMDATEN, None, description="Stammdaten der Person")
+    social_situation: SocialSituation | None = categorised(C.SOZIALDATEN, None, description="Sozialdaten")
+    health_notes: str | None = categorised(
+        C.BESONDERE_KATEGORIEN, None, max_length=4000, description="Gesundheit, Behinderung, Förderbedarf (Art. 9 DSGVO)"
+    )
+    case_notes: str | None = categorised(C.FALLDATEN, None, max_length=8000, description="Beratungsverlauf")
+    documents: list[DocumentRef] | None = categorised(C.DOKUMENTE, None, max_length=50, description="Unterlagen")
+
+
+# Message types a transfer can carry: name -> payload contract.
+PAYLOAD_CONTRACTS: dict[str, type[BaseModel]] = {"referral.v1": ReferralV1}
+MessageType = Literal["referral.v1"]
+
+
+class TransferStatus(StrEnum):
+    REQUESTED = "requested"
+    DELIVERED = "delivered"
+    RECEIVED = "received"
+    REFUSED = "refused"
+    WITHHELD = "withheld"
+
+
+class Decision(StrEnum):
+    DELIVERED = "delivered"
+    REFUSED = "refused"
+    WITHHELD = "withheld"
+
+
+class TransferRequestedV1(Contract):
+    """On ``kim.transfer.requested.v1``: accepted at request time, awaiting the gate."""
+
+    transfer_id: str
+    message_type: MessageType
+    sender_office: str
+    sender_user: str
+    person: str = Field(pattern=PERSON_PATTERN)
+    municipality: str = Field(pattern=MUNICIPALITY_PATTERN)
+    recipient: RecipientSpec
+    recipient_office: str
+    purpose: Purpose
+    payload: dict
+    requested_at: datetime
+
+
+class OfficeDeliveryV1(Contract):
+    """On ``agency.<office>.inbox.v1``: the minimised message for the recipient office."""
+
+    transfer_id: str
+    message_type: MessageType
+    sender_office: str
+    recipient_office: str
+    person: str = Field(pattern=PERSON_PATTERN)
+    purpose: Purpose
+    payload: dict
+    categories: list[str]
+    removed_categories: list[str]
+    consent_id: str | None
+    consent_version: int | None
+    legal_basis: str
+    delivered_at: datetime
+
+
+class ReceiptV1(Contract):
+    """On ``kim.feedback.v1``: the recipient office confirms receipt (Eingangsbestätigung)."""
+
+    transfer_id: str
+    office: str
+    received_by: str
+    received_at: datetime
+
+
+class ReasonV1(Contract):
+    code: str
+    message: str
+    detail: dict = {}
+
+
+class RefusalV1(Contract):
+    """On ``kim.feedback.v1``: a transfer was refused (request time) or withheld (delivery time)."""
+
+    transfer_id: str
+    decision: Literal["refused", "withheld"]
+    reasons: list[ReasonV1]
+    decided_at: datetime

@@ -1,0 +1,1 @@
+"""kimhub services, one package per bounded context, plus ``shared`` infrastructure."""

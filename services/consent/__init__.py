@@ -1,0 +1,1 @@
+"""Consent: record, amend, revoke and query consents; the coverage rule."""

@@ -1,0 +1,75 @@
+"""All configuration, read once from ``KIMHUB_*`` environment variables.
+
+The defaults give the embedded set-up: a SQLite file under ``data_dir`` and a local
+Kafka-compatible broker process that the hub starts and stops itself.
+"""
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "directory" / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KIMHUB_", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the embedded set-up keeps its files")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means a SQLite file in data_dir")
+    kafka_bootstrap: str = Field("", description="host:port[,host:port]; empty starts the embedded broker")
+    kafka_idempotence: bool | None = Field(None, description="Idempotent producer; default on for external Kafka")
+    kafka_client_id: str = "kimhub"
+    topic_partitions: int = Field(3, ge=1)
+    topic_replication: int = Field(1, ge=1)
+    embedded_broker_port: int = Field(19092, ge=1, le=65535)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest accepted request body")
+
+    directory_file: Path = Field(PACKAGE_DATA / "directory.demo.yaml")
+    migrate_on_start: bool = True
+    relay_poll_seconds: float = Field(0.2, gt=0)
+    log_level: str = "INFO"
+
+    auth_mode: Literal["dev", "oidc"] = "dev"
+    auth_issuer: str = "https://kimhub.invalid/dev-issuer"
+    auth_audience: str = "kimhub"
+    auth_jwks_url: str = Field("", description="OIDC issuer's JWKS URL (auth_mode=oidc)")
+    auth_office_claim: str = "office"
+    auth_roles_claim: str = "roles"
+    dev_users_file: Path = Field(PACKAGE_DATA / "users.demo.yaml")
+    token_ttl_seconds: int = Field(8 * 3600, ge=60)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept plain ``postgresql://`` / ``sqlite://`` URLs and pick the async driver."""
+        for plain, async_ in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://"),
+                              ("sqlite://", "sqlite+aiosqlite://")):
+            if url.startswith(plain):
+                return async_ + url[len(plain):]
+        return url
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'kimhub.db').resolve()}"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return not self.kafka_bootstrap
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.embedded_broker_port}"
+
+    @property
+    def producer_idempotence(self) -> bool:
+        # The embedded broker (tansu) does not implement InitProducerId.
+        return (not self.embedded_broker) if self.kafka_idempotence is None else self.kafka_idempotence
+
+    @property
+    def dev_signing_key_file(self) -> Path:
+        return self.data_dir / "dev-signing-key.json"
