@@ -1,5 +1,4 @@
 """Consent contracts: provisions, evidence and the consent events on ``kim.consent.v1``."""
-from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -74,14 +73,14 @@ class ConsentVersionV1(Contract):
     person: str = Field(pattern=PERSON_PATTERN)
     terms: ConsentTerms
     recorded_by: str
-    recorded_office: str
-    recorded_at: datetime
+    recorded_office: str = Field(pattern=OFFICE_ID_PATTERN)
+    recorded_at: AwareDatetime
 
 
 class ConsentRevokedV1(Contract):
-    event: Literal["revoked"] = "revoked"
+    event: Literal["revoked"]
     consent_id: str
     person: str = Field(pattern=PERSON_PATTERN)
-    revoked_at: datetime
+    revoked_at: AwareDatetime
     revoked_by: str
     method: RevocationMethod

@@ -1,9 +1,9 @@
 """Transfer contracts: the referral payload and the messages of a transfer's life."""
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from contracts.agency import MUNICIPALITY_PATTERN, OFFICE_ID_PATTERN
 from contracts.base import Contract, categorised
@@ -85,15 +85,15 @@ class TransferRequestedV1(Contract):
 
     transfer_id: str
     message_type: MessageType
-    sender_office: str
+    sender_office: str = Field(pattern=OFFICE_ID_PATTERN)
     sender_user: str
     person: str = Field(pattern=PERSON_PATTERN)
     municipality: str = Field(pattern=MUNICIPALITY_PATTERN)
     recipient: RecipientSpec
-    recipient_office: str
+    recipient_office: str = Field(pattern=OFFICE_ID_PATTERN)
     purpose: Purpose
     payload: dict
-    requested_at: datetime
+    requested_at: AwareDatetime
 
 
 class OfficeDeliveryV1(Contract):
@@ -101,26 +101,26 @@ class OfficeDeliveryV1(Contract):
 
     transfer_id: str
     message_type: MessageType
-    sender_office: str
-    recipient_office: str
+    sender_office: str = Field(pattern=OFFICE_ID_PATTERN)
+    recipient_office: str = Field(pattern=OFFICE_ID_PATTERN)
     person: str = Field(pattern=PERSON_PATTERN)
     purpose: Purpose
     payload: dict
-    categories: list[str]
-    removed_categories: list[str]
+    categories: list[C]
+    removed_categories: list[C]
     consent_id: str | None
     consent_version: int | None
     legal_basis: str
-    delivered_at: datetime
+    delivered_at: AwareDatetime
 
 
 class ReceiptV1(Contract):
     """On ``kim.feedback.v1``: the recipient office confirms receipt (Eingangsbestätigung)."""
 
     transfer_id: str
-    office: str
+    office: str = Field(pattern=OFFICE_ID_PATTERN)
     received_by: str
-    received_at: datetime
+    received_at: AwareDatetime
 
 
 class ReasonV1(Contract):
@@ -135,4 +135,4 @@ class RefusalV1(Contract):
     transfer_id: str
     decision: Literal["refused", "withheld"]
     reasons: list[ReasonV1]
-    decided_at: datetime
+    decided_at: AwareDatetime

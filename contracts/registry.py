@@ -1,0 +1,61 @@
+"""Every published message contract: CloudEvents type -> model and committed JSON Schema file.
+
+This is the one list the schema export, the compatibility check and the producers share.
+Adding a contract here (and running ``python -m contracts.export``) publishes it.
+"""
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from contracts.consent import ConsentRevokedV1, ConsentVersionV1
+from contracts.transfer import OfficeDeliveryV1, ReceiptV1, ReferralV1, RefusalV1, TransferRequestedV1
+
+# Where the schema files live, relative to the repository root.
+SCHEMA_DIR = "contracts/schemas/"
+# CloudEvents ``dataschema`` must be an absolute URI: a URN naming the committed schema file.
+SCHEMA_URN = "urn:kimhub:schema:"
+
+
+@dataclass(frozen=True)
+class ContractInfo:
+    ce_type: str  # CloudEvents ``type``
+    model: type[BaseModel]
+    schema_name: str  # file name in contracts/schemas/
+
+
+CONTRACTS: tuple[ContractInfo, ...] = (
+    ContractInfo("de.nrw.kim.consent.version.v1", ConsentVersionV1, "consent-version.v1.json"),
+    ContractInfo("de.nrw.kim.consent.revoked.v1", ConsentRevokedV1, "consent-revoked.v1.json"),
+    ContractInfo("de.nrw.kim.transfer.requested.v1", TransferRequestedV1, "transfer-requested.v1.json"),
+    ContractInfo("de.nrw.kim.transfer.delivery.v1", OfficeDeliveryV1, "transfer-delivery.v1.json"),
+    ContractInfo("de.nrw.kim.transfer.receipt.v1", ReceiptV1, "transfer-receipt.v1.json"),
+    ContractInfo("de.nrw.kim.transfer.refusal.v1", RefusalV1, "transfer-refusal.v1.json"),
+    ContractInfo("de.nrw.kim.referral.v1", ReferralV1, "referral.v1.json"),  # the payload contract
+)
+
+_BY_TYPE = {info.ce_type: info for info in CONTRACTS}
+_BY_MODEL = {info.model: info for info in CONTRACTS}
+if not len(_BY_TYPE) == len(_BY_MODEL) == len({i.schema_name for i in CONTRACTS}) == len(CONTRACTS):
+    raise RuntimeError("contract registry: duplicate CloudEvents type, model or schema file name")
+
+
+def by_type(ce_type: str) -> ContractInfo:
+    """The contract of a CloudEvents type; ``KeyError`` for a type nobody publishes."""
+    try:
+        return _BY_TYPE[ce_type]
+    except KeyError:
+        raise KeyError(f"no published contract for CloudEvents type {ce_type!r}") from None
+
+
+def by_model(model: type[BaseModel]) -> ContractInfo:
+    """The registration of a contract model; ``KeyError`` if the model is not published."""
+    try:
+        return _BY_MODEL[model]
+    except KeyError:
+        raise KeyError(f"{model.__name__} is not a published contract") from None
+
+
+def dataschema_uri(info: ContractInfo) -> str:
+    """The CloudEvents ``dataschema`` value, e.g. ``urn:kimhub:schema:referral.v1.json``
+    (the file of that name in ``contracts/schemas/``)."""
+    return SCHEMA_URN + info.schema_name
