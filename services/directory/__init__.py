@@ -1,0 +1,1 @@
+"""The agency directory: which office is competent for which kind of matter, where."""

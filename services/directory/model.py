@@ -1,0 +1,85 @@
+"""Recipient resolution: office kind + the person's municipality -> the competent office."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from contracts.agency import DirectoryFile, Office, OfficeKind
+
+
+class DirectoryError(ValueError):
+    """The directory file is inconsistent; the hub refuses to start with it."""
+
+
+class UnknownOffice(LookupError):
+    pass
+
+
+class NoCompetentOffice(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Directory:
+    offices: dict[str, Office]
+    competent: dict[tuple[str, OfficeKind], str]  # (municipality, kind) -> office id
+    municipality_names: dict[str, str]
+    demo: bool = False
+    note: str = ""
+
+    def office(self, office_id: str) -> Office:
+        try:
+            return self.offices[office_id]
+        except KeyError:
+            raise UnknownOffice(office_id) from None
+
+    def resolve(self, kind: OfficeKind, municipality: str) -> Office:
+        if municipality not in self.municipality_names:
+            raise NoCompetentOffice(f"unknown municipality {municipality}")
+        try:
+            return self.offices[self.competent[(municipality, kind)]]
+        except KeyError:
+            raise NoCompetentOffice(f"no {kind.value} for municipality {municipality}") from None
+
+    def competent_for(self, office_id: str) -> frozenset[str]:
+        """Municipalities the office serves (for its own kind)."""
+        return frozenset(m for (m, _), o in self.competent.items() if o == office_id)
+
+    @classmethod
+    def from_file(cls, data: DirectoryFile) -> Directory:
+        offices: dict[str, Office] = {}
+        for o in data.offices:
+            if o.id in offices:
+                raise DirectoryError(f"office {o.id} listed twice")
+            offices[o.id] = o
+        competent: dict[tuple[str, OfficeKind], str] = {}
+        names: dict[str, str] = {}
+        for region in data.regions:
+            for m in region.municipalities:
+                if m.key in names:
+                    raise DirectoryError(f"municipality {m.key} listed twice")
+                names[m.key] = m.name
+                for kind in OfficeKind:
+                    office_id = m.offices.get(kind) or region.default_offices.get(kind)
+                    if office_id is None:
+                        continue
+                    office = offices.get(office_id)
+                    if office is None:
+                        raise DirectoryError(f"{m.name}: unknown office {office_id}")
+                    if office.kind != kind:
+                        raise DirectoryError(f"{m.name}: {office_id} is a {office.kind.value}, not a {kind.value}")
+                    competent[(m.key, kind)] = office_id
+        return cls(offices, competent, names, data.demo, data.note)
+
+
+def load_directory(path: Path) -> Directory:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DirectoryError(f"cannot read directory {path}: {exc}") from exc
+    try:
+        return Directory.from_file(DirectoryFile.model_validate(raw))
+    except ValueError as exc:
+        raise DirectoryError(f"invalid directory {path}: {exc}") from exc
