@@ -1,0 +1,165 @@
+"""Record, amend, revoke and read consents. Every change is a new row; nothing is overwritten."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.consent import ConsentRevokedV1, ConsentTerms, ConsentVersionV1, RevocationMethod
+from contracts.envelope import Envelope
+from contracts.registry import by_model, dataschema_uri
+from services.consent.domain import ConsentVersion, ProvisionRule
+from services.consent.tables import consent_versions, consents
+from services.directory.model import Directory
+from services.shared import topics
+from services.shared.db import utcnow
+from services.shared.errors import Conflict, InvalidInput, NotFound
+from services.shared.identity import Actor
+from services.shared.outbox import enqueue
+
+SOURCE = "urn:kimhub:consent"
+
+
+def new_person() -> str:
+    return f"p-{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    consent_id: str
+    person: str
+    recorded_office: str
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revocation_method: str | None
+    versions: list[dict]  # {version, terms, recorded_by, recorded_at}
+
+
+def check_terms(terms: ConsentTerms, directory: Directory) -> None:
+    if terms.municipality not in directory.municipality_names:
+        raise InvalidInput("Unbekannte Gemeinde (AGS).", field="municipality")
+    for i, p in enumerate(terms.provisions):
+        if p.recipient.office is not None and p.recipient.office not in directory.offices:
+            raise InvalidInput("Unbekannte Stelle.", field=f"provisions.{i}.recipient.office")
+
+
+async def record(conn: AsyncConnection, actor: Actor, terms: ConsentTerms, directory: Directory,
+                 person: str | None = None) -> tuple[str, int, str]:
+    """A new consent (version 1). Without ``person`` a new pseudonym is created."""
+    check_terms(terms, directory)
+    person = person or new_person()
+    consent_id = f"c-{uuid.uuid4().hex}"
+    now = utcnow()
+    await conn.execute(insert(consents).values(id=consent_id, person=person, recorded_office=actor.office, created_at=now))
+    await _add_version(conn, consent_id, 1, person, terms, actor, now, "granted")
+    return consent_id, 1, person
+
+
+async def amend(conn: AsyncConnection, actor: Actor, consent_id: str, terms: ConsentTerms,
+                directory: Directory) -> int:
+    check_terms(terms, directory)
+    row = await _own_consent(conn, actor, consent_id)
+    if row.revoked_at is not None:
+        raise Conflict("Die Einwilligung wurde widerrufen und kann nicht geändert werden.", field="consent_id")
+    latest = await conn.scalar(select(func.max(consent_versions.c.version)).where(consent_versions.c.consent_id == consent_id))
+    version = int(latest or 0) + 1
+    await _add_version(conn, consent_id, version, row.person, terms, actor, utcnow(), "amended")
+    return version
+
+
+async def revoke(conn: AsyncConnection, actor: Actor, consent_id: str, method: RevocationMethod) -> datetime:
+    row = await _own_consent(conn, actor, consent_id)
+    if row.revoked_at is not None:
+        raise Conflict("Die Einwilligung ist bereits widerrufen.", field="consent_id")
+    now = utcnow()
+    await conn.execute(
+        update(consents).where(consents.c.id == consent_id)
+        .values(revoked_at=now, revoked_by=actor.user, revocation_method=method.value)
+    )
+    event = ConsentRevokedV1(event="revoked", consent_id=consent_id, person=row.person, revoked_at=now, revoked_by=actor.user, method=method)
+    await enqueue(conn, topics.CONSENT, _envelope(event, row.person, f"{consent_id}/revoked", now), event)
+    return now
+
+
+async def list_for_person(conn: AsyncConnection, actor: Actor, person: str) -> list[ConsentView]:
+    rows = (await conn.execute(
+        select(consents).where(consents.c.person == person, consents.c.recorded_office == actor.office)
+        .order_by(consents.c.created_at)
+    )).all()
+    return [await _view(conn, r) for r in rows]
+
+
+async def get(conn: AsyncConnection, actor: Actor, consent_id: str) -> ConsentView:
+    return await _view(conn, await _own_consent(conn, actor, consent_id))
+
+
+async def versions_for(conn: AsyncConnection, person: str, office: str) -> list[ConsentVersion]:
+    """All versions of the consents ``office`` recorded for ``person``, as the coverage rule sees them."""
+    rows = (await conn.execute(
+        select(consents.c.id, consents.c.person, consents.c.recorded_office, consents.c.revoked_at,
+               consent_versions.c.version, consent_versions.c.terms, consent_versions.c.recorded_at)
+        .join(consent_versions, consent_versions.c.consent_id == consents.c.id)
+        .where(consents.c.person == person, consents.c.recorded_office == office)
+        .order_by(consents.c.id, consent_versions.c.version)
+    )).all()
+    out: list[ConsentVersion] = []
+    for i, r in enumerate(rows):
+        nxt = rows[i + 1] if i + 1 < len(rows) and rows[i + 1].id == r.id else None
+        out.append(to_domain(r.id, r.version, r.person, r.recorded_office, ConsentTerms.model_validate(r.terms),
+                             r.recorded_at, nxt.recorded_at if nxt else None, r.revoked_at))
+    return out
+
+
+def to_domain(consent_id: str, version: int, person: str, office: str, terms: ConsentTerms, recorded_at: datetime,
+              superseded_at: datetime | None, revoked_at: datetime | None) -> ConsentVersion:
+    return ConsentVersion(
+        consent_id=consent_id, version=version, person=person, recorded_office=office,
+        municipality=terms.municipality,
+        provisions=tuple(
+            ProvisionRule(
+                purposes=frozenset(p.purposes), categories=frozenset(p.categories),
+                office=p.recipient.office, kind=p.recipient.kind.value if p.recipient.kind else None,
+            ) for p in terms.provisions
+        ),
+        valid_from=terms.valid_from, valid_until=terms.valid_until, recorded_at=recorded_at,
+        superseded_at=superseded_at, revoked_at=revoked_at,
+    )
+
+
+async def _own_consent(conn: AsyncConnection, actor: Actor, consent_id: str):
+    row = (await conn.execute(select(consents).where(consents.c.id == consent_id))).first()
+    # Another office's consent is reported as missing: its existence is not this office's business.
+    if row is None or row.recorded_office != actor.office:
+        raise NotFound("Einwilligung nicht gefunden.", field="consent_id")
+    return row
+
+
+async def _add_version(conn, consent_id, version, person, terms: ConsentTerms, actor: Actor, now, event_kind) -> None:
+    await conn.execute(insert(consent_versions).values(
+        consent_id=consent_id, version=version, terms=terms.model_dump(mode="json"),
+        recorded_by=actor.user, recorded_at=now,
+    ))
+    event = ConsentVersionV1(event=event_kind, consent_id=consent_id, version=version, person=person, terms=terms,
+                             recorded_by=actor.user, recorded_office=actor.office, recorded_at=now)
+    await enqueue(conn, topics.CONSENT, _envelope(event, person, f"{consent_id}/v{version}", now), event)
+
+
+async def _view(conn, row) -> ConsentView:
+    versions = (await conn.execute(
+        select(consent_versions).where(consent_versions.c.consent_id == row.id).order_by(consent_versions.c.version)
+    )).all()
+    return ConsentView(
+        consent_id=row.id, person=row.person, recorded_office=row.recorded_office, revoked_at=row.revoked_at,
+        revoked_by=row.revoked_by, revocation_method=row.revocation_method,
+        versions=[{"version": v.version, "terms": v.terms, "recorded_by": v.recorded_by, "recorded_at": v.recorded_at}
+                  for v in versions],
+    )
+
+
+def _envelope(event, person: str, event_id: str, now: datetime) -> Envelope:
+    info = by_model(type(event))
+    return Envelope(id=event_id, source=SOURCE, type=info.ce_type, subject=person, time=now,
+                    dataschema=dataschema_uri(info))

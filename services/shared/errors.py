@@ -1,0 +1,35 @@
+"""Errors the service layer raises; the gateway maps them to problem+json responses.
+
+Texts name fields and codes, never personal data.
+"""
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None, **detail):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.detail = detail
+
+
+class InvalidInput(ServiceError):
+    status = 422
+    code = "invalid_input"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"

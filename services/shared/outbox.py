@@ -1,0 +1,107 @@
+"""Transactional outbox: messages are written with the business change, published by the relay."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pydantic import BaseModel
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from contracts.envelope import Envelope
+from services.shared.db import utcnow
+from services.shared.tables import outbox
+
+log = logging.getLogger("kimhub.outbox")
+
+
+async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:
+    """Add a message to the outbox inside the caller's transaction. Key = envelope subject."""
+    await conn.execute(
+        insert(outbox).values(
+            topic=topic,
+            key=envelope.subject,
+            headers=envelope.to_headers(),
+            value=body.model_dump_json().encode(),
+            created_at=utcnow(),
+            attempts=0,
+        )
+    )
+
+
+class Publisher:
+    """What the relay needs from a broker client: send and wait for the broker's confirmation."""
+
+    async def send_batch(self, records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> list[Exception | None]:
+        raise NotImplementedError
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order; a row is marked published only after the broker confirmed it."""
+
+    def __init__(self, engine: AsyncEngine, publisher: Publisher, poll_seconds: float = 0.2, batch: int = 500):
+        self.engine = engine
+        self.publisher = publisher
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def notify(self) -> None:
+        """Called after a transaction that enqueued something committed: publish now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = self.poll_seconds
+        while not self._stopping:
+            try:
+                sent = await self.publish_pending()
+                backoff = self.poll_seconds
+            except Exception as exc:  # broker or database away: keep the rows, try again later
+                log.warning("outbox relay: %s; retrying in %.1fs", type(exc).__name__, backoff)
+                sent = 0
+                backoff = min(backoff * 2, 5.0)
+            if sent:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except asyncio.TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were confirmed."""
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            results = await self.publisher.send_batch(
+                [(r.topic, r.key.encode(), r.value, dict(r.headers)) for r in rows]
+            )
+            # Only the confirmed prefix counts: rows after a failure are sent again later,
+            # so one person's messages never overtake each other (consumers drop repeats).
+            first_failure = next((i for i, err in enumerate(results) if err is not None), len(rows))
+            done = [r.id for r in rows[:first_failure]]
+            if done:
+                await conn.execute(update(outbox).where(outbox.c.id.in_(done)).values(published_at=utcnow()))
+            if first_failure < len(rows):
+                error = type(results[first_failure]).__name__
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == rows[first_failure].id)
+                    .values(attempts=outbox.c.attempts + 1, last_error=error)
+                )
+                log.warning("outbox relay: %d of %d not confirmed (%s)", len(rows) - first_failure, len(rows), error)
+            return len(done)

@@ -1,0 +1,9 @@
+"""The complete schema: importing this module registers every context's tables on ``metadata``."""
+from services.audit import tables as _audit  # noqa: F401
+from services.consent import tables as _consent  # noqa: F401
+from services.delivery import tables as _delivery  # noqa: F401
+from services.gate import tables as _gate  # noqa: F401
+from services.shared import tables as _shared  # noqa: F401
+from services.shared.db import metadata
+
+__all__ = ["metadata"]

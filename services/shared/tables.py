@@ -1,0 +1,27 @@
+"""Infrastructure tables: the transactional outbox and the consumers' processed-message inbox."""
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, String, Table, Text
+
+from services.shared.db import Json, UtcDateTime, metadata
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("topic", String(255), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("headers", Json, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime, nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+)
+
+processed_messages = Table(
+    "processed_messages",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("ce_source", String(255), primary_key=True),
+    Column("ce_id", String(100), primary_key=True),
+    Column("processed_at", UtcDateTime, nullable=False),
+)

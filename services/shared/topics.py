@@ -1,0 +1,17 @@
+"""Topic names. Key = person pseudonym everywhere, so one person's events stay in order."""
+CONSENT = "kim.consent.v1"
+TRANSFER_REQUESTED = "kim.transfer.requested.v1"
+FEEDBACK = "kim.feedback.v1"
+
+
+def office_inbox(office_id: str) -> str:
+    return f"agency.{office_id}.inbox.v1"
+
+
+def dead_letter(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+def all_topics(office_ids: list[str]) -> list[str]:
+    base = [CONSENT, TRANSFER_REQUESTED, FEEDBACK, *(office_inbox(o) for o in office_ids)]
+    return base + [dead_letter(t) for t in base]
