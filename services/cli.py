@@ -1,0 +1,98 @@
+"""The ``kimhub`` command.
+
+  kimhub run                 every service in one process (embedded broker unless KIMHUB_KAFKA_BOOTSTRAP)
+  kimhub serve COMPONENT     one service: gateway | gate | delivery | relay
+  kimhub migrate             apply database migrations and exit
+  kimhub token USER          print a dev bearer token for a demo user (auth_mode=dev)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from services.runtime import COMPONENTS, Hub
+from services.shared.settings import Settings
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+async def _serve(settings: Settings, components: tuple[str, ...]) -> None:
+    hub = Hub(settings, components)
+    await hub.start()
+    try:
+        if "gateway" in components:
+            import uvicorn
+
+            from gateway.app import create_app
+
+            config = uvicorn.Config(create_app(hub), host=settings.http_host, port=settings.http_port,
+                                    log_level=settings.log_level.lower(), access_log=False, lifespan="off")
+            server = uvicorn.Server(config)
+            print(f"kimhub listening on http://{settings.http_host}:{settings.http_port}", flush=True)
+            await server.serve()  # returns on SIGINT / SIGTERM
+        else:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            print(f"kimhub {', '.join(components)} running", flush=True)
+            await stop.wait()
+    finally:
+        await hub.stop()
+
+
+async def _migrate(settings: Settings) -> None:
+    from services.shared import migrate
+    from services.shared.db import create_engine
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kimhub", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run every service in one process")
+    serve = sub.add_parser("serve", help="run one service")
+    serve.add_argument("component", choices=COMPONENTS)
+    sub.add_parser("migrate", help="apply database migrations")
+    token = sub.add_parser("token", help="print a dev token for a demo user")
+    token.add_argument("user")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    _logging(settings.log_level)
+    try:
+        if args.command == "run":
+            asyncio.run(_serve(settings, COMPONENTS))
+        elif args.command == "serve":
+            asyncio.run(_serve(settings, (args.component,)))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print("database is up to date")
+        elif args.command == "token":
+            from gateway.auth import issue_dev_token
+
+            if settings.auth_mode != "dev":
+                parser.error("tokens are issued by the OIDC provider when KIMHUB_AUTH_MODE=oidc")
+            try:
+                print(issue_dev_token(settings, args.user))
+            except KeyError as exc:
+                parser.error(str(exc.args[0]))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

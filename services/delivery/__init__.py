@@ -1,0 +1,1 @@
+"""Delivery: the office inboxes clerks read, and receipts back to the sender."""

@@ -1,0 +1,24 @@
+from sqlalchemy import Column, Index, Integer, String, Table
+
+from services.shared.db import Json, UtcDateTime, metadata
+
+inbox_items = Table(
+    "inbox_items",
+    metadata,
+    Column("transfer_id", String(40), primary_key=True),
+    Column("office", String(64), nullable=False),
+    Column("message_type", String(50), nullable=False),
+    Column("sender_office", String(64), nullable=False),
+    Column("person", String(40), nullable=False),
+    Column("purpose", String(50), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("categories", Json, nullable=False),
+    Column("removed_categories", Json, nullable=False),
+    Column("consent_id", String(40), nullable=True),
+    Column("consent_version", Integer, nullable=True),
+    Column("legal_basis", String(100), nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=True),
+    Column("received_by", String(255), nullable=True),
+    Index("ix_inbox_items_office", "office", "delivered_at"),
+)

@@ -1,0 +1,1 @@
+"""The consent gate: decide, minimise, route, deliver or refuse."""

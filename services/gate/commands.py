@@ -1,0 +1,22 @@
+"""What a case manager asks the gate to do (validated at the HTTP edge)."""
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.agency import MUNICIPALITY_PATTERN
+from contracts.base import Contract
+from contracts.consent import PERSON_PATTERN, RecipientSpec
+from contracts.purposes import Purpose
+from contracts.transfer import ReferralV1
+
+
+class SendTransfer(Contract):
+    """Send a message about one person. There is deliberately no field for data categories:
+    the gate derives them from the payload contract."""
+
+    person: str = Field(pattern=PERSON_PATTERN, description="Pseudonym der Person")
+    municipality: str = Field(pattern=MUNICIPALITY_PATTERN, description="AGS des Wohnorts der Person")
+    recipient: RecipientSpec
+    purpose: Purpose
+    message_type: Literal["referral.v1"] = "referral.v1"
+    payload: ReferralV1

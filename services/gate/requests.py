@@ -1,0 +1,120 @@
+"""Request time: check consent at once, then accept (transfer + outbox row) or refuse (logged)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.envelope import Envelope
+from contracts.registry import by_model, dataschema_uri
+from contracts.transfer import Decision as DecisionKind
+from contracts.transfer import ReasonV1, RefusalV1, TransferRequestedV1, TransferStatus
+from services.audit.log import append
+from services.audit.record import TransferLogRecord
+from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
+from services.gate.commands import SendTransfer
+from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, digest, evaluate
+from services.gate.tables import transfers
+from services.shared import topics
+from services.shared.db import utcnow
+from services.shared.errors import InvalidInput, NotFound
+from services.shared.identity import Actor
+from services.shared.outbox import enqueue
+
+SOURCE = "urn:kimhub:gate"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    transfer_id: str
+    status: TransferStatus
+    recipient_office: str
+    reasons: list[dict] = field(default_factory=list)
+    consent_id: str | None = None
+    consent_version: int | None = None
+
+
+def resolve_recipient(cmd: SendTransfer, directory: Directory) -> str:
+    try:
+        if cmd.recipient.office is not None:
+            return directory.office(cmd.recipient.office).id
+        return directory.resolve(cmd.recipient.kind, cmd.municipality).id
+    except UnknownOffice:
+        raise InvalidInput("Unbekannte Stelle.", field="recipient.office") from None
+    except NoCompetentOffice:
+        raise InvalidInput("Für diese Gemeinde ist keine zuständige Stelle dieser Art bekannt.",
+                           field="municipality") from None
+
+
+async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory: Directory) -> Outcome:
+    recipient_office = resolve_recipient(cmd, directory)
+    now = utcnow()
+    ev = await evaluate(conn, directory, sender_office=actor.office, person=cmd.person,
+                        recipient_office=recipient_office, purpose=cmd.purpose.value, payload=cmd.payload, now=now)
+    transfer_id = f"t-{uuid.uuid4().hex}"
+    payload = cmd.payload.model_dump(mode="json", exclude_none=True)
+    d = ev.decision
+    status = TransferStatus.REQUESTED if d.allowed else TransferStatus.REFUSED
+    await conn.execute(insert(transfers).values(
+        id=transfer_id, message_type=cmd.message_type, sender_office=actor.office, sender_user=actor.user,
+        person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient.model_dump(mode="json"),
+        recipient_office=recipient_office, purpose=cmd.purpose.value, status=status.value,
+        reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
+        categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
+        payload_sha256=digest(payload), requested_at=now, updated_at=now,
+    ))
+    if d.allowed:
+        msg = TransferRequestedV1(
+            transfer_id=transfer_id, message_type=cmd.message_type, sender_office=actor.office, sender_user=actor.user,
+            person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient,
+            recipient_office=recipient_office, purpose=cmd.purpose, payload=payload, requested_at=now,
+        )
+        env = envelope(msg, transfer_id, cmd.person, now, consentid=d.consent_id, consentversion=d.consent_version,
+                       purpose=cmd.purpose.value, recipientoffice=recipient_office, legalbasis=LEGAL_BASIS_CONSENT)
+        await enqueue(conn, topics.TRANSFER_REQUESTED, env, msg)
+    else:
+        await record_refusal(conn, ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id,
+                             message_type=cmd.message_type, sender_office=actor.office, sender_user=actor.user,
+                             recipient_office=recipient_office, person=cmd.person, purpose=cmd.purpose.value,
+                             payload_sha256=digest(payload), now=now)
+    return Outcome(transfer_id, status, recipient_office, ev.reasons(), d.consent_id, d.consent_version)
+
+
+async def record_refusal(conn: AsyncConnection, ev: Evaluation, decision: DecisionKind, *, stage: str,
+                         transfer_id: str, message_type: str, sender_office: str, sender_user: str,
+                         recipient_office: str, person: str, purpose: str, payload_sha256: str, now) -> None:
+    """Log a refused or withheld transfer and tell the sender on the feedback topic."""
+    await append(conn, TransferLogRecord(
+        recorded_at=now, transfer_id=transfer_id, message_type=message_type, sender_office=sender_office,
+        sender_user=sender_user, recipient_office=recipient_office, person=person, purpose=purpose,
+        decision=decision.value, stage=stage, categories_sent=(), categories_removed=(),
+        reasons=tuple(r.code.value for r in ev.decision.reasons), payload_sha256=payload_sha256,
+        legal_basis=LEGAL_BASIS_CONSENT,
+    ))
+    refusal = RefusalV1(transfer_id=transfer_id, decision=decision.value, decided_at=now,
+                        reasons=[ReasonV1(code=r["code"], message=r["message"],
+                                          detail={k: v for k, v in r.items() if k not in ("code", "message")})
+                                 for r in ev.reasons()])
+    await enqueue(conn, topics.FEEDBACK, envelope(refusal, f"{transfer_id}/{decision.value}", person, now,
+                                                  recipientoffice=sender_office), refusal)
+
+
+def envelope(msg, event_id: str, person: str, now, **extensions) -> Envelope:
+    info = by_model(type(msg))
+    return Envelope(id=event_id, source=SOURCE, type=info.ce_type, subject=person, time=now,
+                    dataschema=dataschema_uri(info), **extensions)
+
+
+async def status(conn: AsyncConnection, actor: Actor, transfer_id: str) -> dict:
+    row = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).first()
+    if row is None or row.sender_office != actor.office:
+        raise NotFound("Übermittlung nicht gefunden.", field="transfer_id")
+    return {
+        "transfer_id": row.id, "status": row.status, "person": row.person, "purpose": row.purpose,
+        "recipient_office": row.recipient_office, "message_type": row.message_type,
+        "categories": row.categories, "removed_categories": row.removed_categories,
+        "consent_id": row.consent_id, "consent_version": row.consent_version, "reasons": row.reasons,
+        "requested_at": row.requested_at, "updated_at": row.updated_at,
+    }

@@ -1,0 +1,91 @@
+"""Delivery time: re-check consent, minimise, release to the office's inbox topic, or withhold."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.base import read_message
+from contracts.envelope import Envelope
+from contracts.transfer import PAYLOAD_CONTRACTS, Decision, OfficeDeliveryV1, ReceiptV1, TransferRequestedV1, TransferStatus
+from services.audit.log import append
+from services.audit.record import TransferLogRecord
+from services.directory.model import Directory, UnknownOffice
+from services.gate.evaluate import LEGAL_BASIS_CONSENT, digest, evaluate
+from services.gate.minimise import minimise
+from services.gate.requests import envelope, record_refusal
+from services.gate.tables import transfers
+from services.shared import topics
+from services.shared.db import utcnow
+from services.shared.messaging import PermanentError
+from services.shared.outbox import enqueue
+
+
+class GateWorker:
+    def __init__(self, directory: Directory):
+        self.directory = directory
+
+    async def on_transfer_requested(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
+        msg = read_message(TransferRequestedV1, body)
+        row = (await conn.execute(
+            select(transfers.c.status).where(transfers.c.id == msg.transfer_id).with_for_update()
+        )).first()
+        if row is None:
+            raise PermanentError("unknown transfer")
+        if row.status != TransferStatus.REQUESTED:
+            return  # decided before (a repeat under another event id)
+        contract = PAYLOAD_CONTRACTS.get(msg.message_type)
+        if contract is None:
+            raise PermanentError(f"unknown message type {msg.message_type}")
+        payload = contract.model_validate(msg.payload)
+        try:
+            self.directory.office(msg.recipient_office)
+        except UnknownOffice:
+            raise PermanentError("unknown recipient office") from None
+        now = utcnow()
+        ev = await evaluate(conn, self.directory, sender_office=msg.sender_office, person=msg.person,
+                            recipient_office=msg.recipient_office, purpose=msg.purpose.value, payload=payload, now=now)
+        d = ev.decision
+        if not d.allowed:
+            await conn.execute(update(transfers).where(transfers.c.id == msg.transfer_id).values(
+                status=TransferStatus.WITHHELD.value, reasons=ev.reasons(), updated_at=now))
+            await record_refusal(conn, ev, Decision.WITHHELD, stage="delivery", transfer_id=msg.transfer_id,
+                                 message_type=msg.message_type, sender_office=msg.sender_office,
+                                 sender_user=msg.sender_user, recipient_office=msg.recipient_office,
+                                 person=msg.person, purpose=msg.purpose.value,
+                                 payload_sha256=digest(msg.payload), now=now)
+            return
+        delivered = minimise(payload, d.removed_categories)
+        out = OfficeDeliveryV1(
+            transfer_id=msg.transfer_id, message_type=msg.message_type, sender_office=msg.sender_office,
+            recipient_office=msg.recipient_office, person=msg.person, purpose=msg.purpose, payload=delivered,
+            categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
+            consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=LEGAL_BASIS_CONSENT,
+            delivered_at=now,
+        )
+        out_env = envelope(out, f"{msg.transfer_id}/delivery", msg.person, now, consentid=d.consent_id,
+                           consentversion=d.consent_version, purpose=msg.purpose.value,
+                           recipientoffice=msg.recipient_office, legalbasis=LEGAL_BASIS_CONSENT)
+        await enqueue(conn, topics.office_inbox(msg.recipient_office), out_env, out)
+        await conn.execute(update(transfers).where(transfers.c.id == msg.transfer_id).values(
+            status=TransferStatus.DELIVERED.value, consent_id=d.consent_id, consent_version=d.consent_version,
+            categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories), updated_at=now))
+        await append(conn, TransferLogRecord(
+            recorded_at=now, transfer_id=msg.transfer_id, message_type=msg.message_type,
+            sender_office=msg.sender_office, sender_user=msg.sender_user, recipient_office=msg.recipient_office,
+            person=msg.person, purpose=msg.purpose.value, decision=Decision.DELIVERED.value, stage="delivery",
+            categories_sent=tuple(sorted(d.sent_categories)), categories_removed=tuple(sorted(d.removed_categories)),
+            consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=LEGAL_BASIS_CONSENT,
+            payload_sha256=digest(delivered),
+        ))
+
+    async def on_feedback(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
+        """Receipts from recipient offices move the sender's transfer to ``received``."""
+        if env.type != "de.nrw.kim.transfer.receipt.v1":
+            return
+        receipt = read_message(ReceiptV1, body)
+        await conn.execute(
+            update(transfers)
+            .where(transfers.c.id == receipt.transfer_id, transfers.c.recipient_office == receipt.office,
+                   transfers.c.status == TransferStatus.DELIVERED.value)
+            .values(status=TransferStatus.RECEIVED.value, updated_at=utcnow())
+        )

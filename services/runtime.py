@@ -1,0 +1,102 @@
+"""Composition root: wires settings, database, broker and the chosen services into one process.
+
+``kimhub run`` starts every component (the embedded default); ``kimhub serve <component>``
+starts one, for production where each scales on its own.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from sqlalchemy import text
+
+from services.delivery.service import on_office_delivery
+from services.directory.model import Directory, load_directory
+from services.gate.worker import GateWorker
+from services.shared import migrate, topics
+from services.shared.db import create_engine
+from services.shared.embedded_broker import EmbeddedBroker
+from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
+from services.shared.outbox import OutboxRelay
+from services.shared.settings import Settings
+
+COMPONENTS = ("gateway", "gate", "delivery", "relay")
+log = logging.getLogger("kimhub")
+
+
+class Hub:
+    def __init__(self, settings: Settings, components: tuple[str, ...] = COMPONENTS):
+        unknown = set(components) - set(COMPONENTS)
+        if unknown:
+            raise ValueError(f"unknown component(s): {', '.join(sorted(unknown))}")
+        self.settings = settings
+        self.components = components
+        self.directory: Directory = load_directory(settings.directory_file)
+        self.embedded: EmbeddedBroker | None = None
+        self.engine = None
+        self.broker = None
+        self.relay: OutboxRelay | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        s = self.settings
+        Path(s.data_dir).mkdir(parents=True, exist_ok=True)
+        if s.embedded_broker:
+            self.embedded = EmbeddedBroker(s.embedded_broker_port, Path(s.data_dir) / "broker.log")
+            await self.embedded.start()
+        self.engine = create_engine(s.effective_database_url)
+        if s.migrate_on_start:
+            await migrate.upgrade(self.engine)
+        await ensure_topics(s, topics.all_topics(sorted(self.directory.offices)))
+        self.broker = make_broker(s)
+        if "relay" in self.components:
+            self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
+        if "gate" in self.components:
+            gate = GateWorker(self.directory)
+            subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, consumer="gate",
+                      handler=gate.on_transfer_requested, after_commit=self.notify_outbox)
+            subscribe(self.broker, self.engine, topics.FEEDBACK, consumer="gate-feedback", handler=gate.on_feedback)
+        if "delivery" in self.components:
+            inboxes = [topics.office_inbox(o) for o in sorted(self.directory.offices)]
+            subscribe(self.broker, self.engine, *inboxes, consumer="delivery", handler=on_office_delivery)
+        await self.broker.start()
+        if self.relay:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        log.info("kimhub started: %s; broker %s%s", ", ".join(self.components), s.bootstrap,
+                 " (embedded)" if self.embedded else "")
+
+    def notify_outbox(self) -> None:
+        if self.relay:
+            self.relay.notify()
+
+    async def ready(self) -> dict[str, bool]:
+        """Readiness of the parts this process depends on."""
+        state = {"database": False, "broker": False}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            state["database"] = True
+        except Exception:
+            pass
+        try:
+            state["broker"] = bool(await self.broker.ping(timeout=2))
+        except Exception:
+            pass
+        return state
+
+    async def stop(self) -> None:
+        if self.relay:
+            self.relay.stop()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        if self.broker:
+            await self.broker.stop()
+        if self.engine:
+            await self.engine.dispose()
+        if self.embedded:
+            self.embedded.stop()
+        log.info("kimhub stopped")
