@@ -1,0 +1,22 @@
+"""The FastAPI application. Thin: authentication, validation, problem+json; the work is in services/."""
+from fastapi import FastAPI
+
+from gateway import problems
+from gateway.auth import TokenVerifier
+from gateway.limits import BodySizeLimit
+from gateway.routes import audit, consents, inbox, meta, transfers
+
+
+def create_app(hub) -> FastAPI:
+    app = FastAPI(
+        title="kimhub",
+        version="0.1.0",
+        description="Einwilligungsgesteuerte Übermittlungen zwischen Behörden (KIM NRW).",
+    )
+    app.state.hub = hub
+    app.state.verifier = TokenVerifier(hub.settings, set(hub.directory.offices))
+    problems.install(app)
+    for router in (meta.router, consents.router, consents.persons, transfers.router, inbox.router, audit.router):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
+    return app

@@ -1,0 +1,129 @@
+"""Bearer-token authentication (JWT) and role checks.
+
+``dev`` mode: tokens from the hub's own dev issuer (key pair in the data dir, ``kimhub token``).
+``oidc`` mode: tokens from an OIDC issuer, verified against its JWKS (fetched, cached, refreshed
+when an unknown key id shows up).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet
+
+from services.shared.identity import Actor, Role
+from services.shared.settings import Settings
+
+ALGORITHMS = ["ES256", "RS256", "PS256", "Ed25519"]
+_bearer = HTTPBearer(auto_error=False)
+
+
+class AuthError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def dev_key(settings: Settings) -> ECKey:
+    """The dev issuer's signing key, created on first use."""
+    path = settings.dev_signing_key_file
+    if path.exists():
+        return ECKey.import_key(json.loads(path.read_text()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = ECKey.generate_key("P-256", parameters={"kid": f"dev-{int(time.time())}"})
+    path.write_text(json.dumps(key.as_dict(private=True)))
+    path.chmod(0o600)
+    return key
+
+
+def dev_users(settings: Settings) -> dict[str, dict]:
+    data = yaml.safe_load(Path(settings.dev_users_file).read_text(encoding="utf-8"))
+    return {u["id"]: u for u in data["users"]}
+
+
+def issue_dev_token(settings: Settings, user_id: str) -> str:
+    users = dev_users(settings)
+    if user_id not in users:
+        raise KeyError(f"unknown demo user {user_id!r}; known: {', '.join(sorted(users))}")
+    u = users[user_id]
+    now = int(time.time())
+    claims = {
+        "iss": settings.auth_issuer, "aud": settings.auth_audience, "sub": u["id"], "iat": now,
+        "exp": now + settings.token_ttl_seconds, settings.auth_office_claim: u["office"],
+        settings.auth_roles_claim: u["roles"],
+    }
+    key = dev_key(settings)
+    return jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key, algorithms=["ES256"])
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, known_offices: set[str]):
+        self.settings = settings
+        self.known_offices = known_offices
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+        if settings.auth_mode == "dev":
+            self._keys = KeySet([dev_key(settings)])
+
+    async def _keyset(self, refresh: bool = False) -> KeySet:
+        if self.settings.auth_mode == "dev":
+            return self._keys
+        if self._keys is None or (refresh and time.monotonic() - self._fetched_at > 30):
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(self.settings.auth_jwks_url)
+                response.raise_for_status()
+                self._keys = KeySet.import_key_set(response.json())
+                self._fetched_at = time.monotonic()
+        return self._keys
+
+    async def verify(self, token: str) -> Actor:
+        s = self.settings
+        try:
+            try:
+                decoded = jwt.decode(token, await self._keyset(), algorithms=ALGORITHMS)
+            except ValueError:  # unknown key id: the issuer may have rotated its keys
+                decoded = jwt.decode(token, await self._keyset(refresh=True), algorithms=ALGORITHMS)
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": s.auth_issuer},
+                aud={"essential": True, "value": s.auth_audience},
+                exp={"essential": True}, sub={"essential": True},
+            ).validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise AuthError(401, f"Ungültiges Token ({type(exc).__name__}).") from None
+        except httpx.HTTPError:
+            raise AuthError(503, "Schlüssel des Identitätsanbieters nicht erreichbar.") from None
+        claims = decoded.claims
+        office = claims.get(s.auth_office_claim)
+        raw_roles = claims.get(s.auth_roles_claim) or []
+        roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
+        if not isinstance(office, str) or office not in self.known_offices:
+            raise AuthError(403, "Das Token nennt keine bekannte Stelle.")
+        if not roles:
+            raise AuthError(403, "Das Token nennt keine kimhub-Rolle.")
+        return Actor(user=str(claims["sub"]), office=office, roles=roles)
+
+
+async def current_actor(request: Request,
+                        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthError(401, "Anmeldung erforderlich (Bearer-Token fehlt).")
+    return await request.app.state.verifier.verify(credentials.credentials)
+
+
+def require(*roles: Role):
+    """A dependency that lets through only actors holding one of ``roles``."""
+
+    async def _check(actor: Actor = Depends(current_actor)) -> Actor:
+        if not any(actor.has(r) for r in roles):
+            raise AuthError(403, f"Diese Aktion erfordert die Rolle {' oder '.join(r.value for r in roles)}.")
+        return actor
+
+    return _check

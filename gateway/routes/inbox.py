@@ -1,0 +1,29 @@
+"""The office inbox: a clerk sees only their own office's messages."""
+from fastapi import APIRouter, Depends, Query, Request
+
+from gateway.auth import require
+from gateway.deps import unit_of_work
+from services.delivery import service
+from services.shared.identity import Actor, Role
+
+router = APIRouter(prefix="/inbox", tags=["inbox"])
+clerk = require(Role.CLERK)
+
+
+@router.get("")
+async def list_inbox(request: Request, unread: bool = False, limit: int = Query(100, ge=1, le=500),
+                     actor: Actor = Depends(clerk)):
+    async with unit_of_work(request) as conn:
+        return {"office": actor.office, "items": await service.list_inbox(conn, actor, unread, limit)}
+
+
+@router.get("/{transfer_id}")
+async def read_item(transfer_id: str, request: Request, actor: Actor = Depends(clerk)):
+    async with unit_of_work(request) as conn:
+        return await service.read_item(conn, actor, transfer_id)
+
+
+@router.post("/{transfer_id}/receipt")
+async def confirm_receipt(transfer_id: str, request: Request, actor: Actor = Depends(clerk)):
+    async with unit_of_work(request) as conn:
+        return await service.confirm_receipt(conn, actor, transfer_id)

@@ -1,0 +1,36 @@
+"""Health (no authentication) and the vocabularies a client needs to build requests."""
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from contracts.agency import OfficeKind
+from contracts.categories import DataCategory
+from contracts.purposes import Purpose
+from gateway.auth import current_actor
+from services.shared.identity import Actor
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/health/live")
+async def live():
+    return {"status": "ok"}
+
+
+@router.get("/health/ready")
+async def ready(request: Request):
+    state = await request.app.state.hub.ready()
+    ok = all(state.values())
+    return JSONResponse({"status": "ready" if ok else "not ready", **state}, status_code=200 if ok else 503)
+
+
+@router.get("/vocabulary")
+async def vocabulary(request: Request, _actor: Actor = Depends(current_actor)):
+    d = request.app.state.hub.directory
+    return {
+        "purposes": [{"id": p.value, "label": p.label} for p in Purpose],
+        "categories": [{"id": c.value, "label": c.label} for c in DataCategory],
+        "office_kinds": [{"id": k.value, "label": k.label} for k in OfficeKind],
+        "offices": [o.model_dump() for o in d.offices.values()],
+        "municipalities": [{"key": k, "name": n} for k, n in sorted(d.municipality_names.items())],
+        "directory_note": d.note, "demo": d.demo,
+    }
