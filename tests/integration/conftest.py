@@ -1,0 +1,28 @@
+"""In-process integration fixtures: a migrated PostgreSQL database and the broker."""
+import pytest
+
+from services.directory.model import load_directory
+from services.shared import migrate
+from services.shared.db import create_engine
+from services.shared.settings import Settings
+from tests.conftest import KAFKA_IDEMPOTENCE
+
+
+@pytest.fixture(scope="session")
+async def engine(pg_url):
+    engine = create_engine(pg_url)
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def directory():
+    return load_directory(Settings().directory_file)
+
+
+@pytest.fixture(scope="session")
+def settings(pg_url, broker_bootstrap, tmp_path_factory):
+    return Settings(database_url=pg_url, kafka_bootstrap=broker_bootstrap,
+                    kafka_idempotence=KAFKA_IDEMPOTENCE == "true",
+                    data_dir=tmp_path_factory.mktemp("hub"), topic_partitions=3)
