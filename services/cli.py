@@ -1,7 +1,7 @@
 """The ``kimhub`` command.
 
   kimhub run                 every service in one process (embedded broker unless KIMHUB_KAFKA_BOOTSTRAP)
-  kimhub serve COMPONENT     one service: gateway | gate | delivery | relay
+  kimhub serve COMPONENT...  one service (or a few): gateway | gate | delivery | relay
   kimhub migrate             apply database migrations and exit
   kimhub token USER          print a dev bearer token for a demo user (auth_mode=dev)
 """
@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kimhub", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run every service in one process")
-    serve = sub.add_parser("serve", help="run one service")
-    serve.add_argument("component", choices=COMPONENTS)
+    serve = sub.add_parser("serve", help="run one service (or a few, e.g. 'serve gate relay')")
+    serve.add_argument("component", nargs="+", choices=COMPONENTS)
     sub.add_parser("migrate", help="apply database migrations")
     token = sub.add_parser("token", help="print a dev token for a demo user")
     token.add_argument("user")
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             asyncio.run(_serve(settings, COMPONENTS))
         elif args.command == "serve":
-            asyncio.run(_serve(settings, (args.component,)))
+            asyncio.run(_serve(settings, tuple(dict.fromkeys(args.component))))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("database is up to date")

@@ -1,0 +1,27 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
+#   make run    start the hub on its embedded defaults (SQLite file + local broker process)
+#   make test   run the whole test suite (needs PostgreSQL at 127.0.0.1:5432, see README)
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test install schemas
+
+run: $(STAMP)
+	$(VENV)/bin/kimhub run
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+install: $(STAMP)
+
+schemas: $(STAMP)
+	$(VENV)/bin/python -m contracts.export
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kimhub needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[embedded,dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
