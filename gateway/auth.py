@@ -15,7 +15,7 @@ import yaml
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import ECKey, KeySet
 
 from services.shared.identity import Actor, Role
@@ -89,7 +89,7 @@ class TokenVerifier:
         try:
             try:
                 decoded = jwt.decode(token, await self._keyset(), algorithms=ALGORITHMS)
-            except ValueError:  # unknown key id: the issuer may have rotated its keys
+            except InvalidKeyIdError:  # unknown key id: the issuer may have rotated its keys
                 decoded = jwt.decode(token, await self._keyset(refresh=True), algorithms=ALGORITHMS)
             jwt.JWTClaimsRegistry(
                 iss={"essential": True, "value": s.auth_issuer},
