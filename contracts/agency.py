@@ -36,14 +36,6 @@ class Office(Contract):
     name: str = Field(min_length=1, max_length=200)
 
 
-class Municipality(Contract):
-    """A municipality and, per office kind, the office competent for people living there."""
-
-    key: MunicipalityKey = Field(pattern=MUNICIPALITY_PATTERN, description="AGS")
-    name: str = Field(min_length=1, max_length=200)
-    offices: dict[OfficeKind, OfficeId]
-
-
 class Region(Contract):
     """A Kreis or kreisfreie Stadt: default offices per kind, overridden per municipality."""
 

@@ -55,6 +55,7 @@ async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory
                         recipient_office=recipient_office, purpose=cmd.purpose.value, payload=cmd.payload, now=now)
     transfer_id = f"t-{uuid.uuid4().hex}"
     payload = cmd.payload.model_dump(mode="json", exclude_none=True)
+    payload_sha256 = digest(payload)
     d = ev.decision
     status = TransferStatus.REQUESTED if d.allowed else TransferStatus.REFUSED
     await conn.execute(insert(transfers).values(
@@ -63,7 +64,7 @@ async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory
         recipient_office=recipient_office, purpose=cmd.purpose.value, status=status.value,
         reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
         categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
-        payload_sha256=digest(payload), requested_at=now, updated_at=now,
+        payload_sha256=payload_sha256, requested_at=now, updated_at=now,
     ))
     if d.allowed:
         msg = TransferRequestedV1(
@@ -78,7 +79,7 @@ async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory
         await record_refusal(conn, ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id,
                              message_type=cmd.message_type, sender_office=actor.office, sender_user=actor.user,
                              recipient_office=recipient_office, person=cmd.person, purpose=cmd.purpose.value,
-                             payload_sha256=digest(payload), now=now)
+                             payload_sha256=payload_sha256, now=now)
     return Outcome(transfer_id, status, recipient_office, ev.reasons(), d.consent_id, d.consent_version)
 
 
