@@ -117,7 +117,7 @@ def decide(versions: list[ConsentVersion], facts: TransferFacts, now: datetime) 
         if not facts.required_categories <= covered or not covered:
             continue
         removed = facts.optional_categories - covered
-        rank = (len(removed), -v.recorded_at.timestamp(), v.consent_id)
+        rank = (len(removed), -v.recorded_at.timestamp(), v.consent_id, -v.version)  # total: order-independent
         if best is None or rank < best[0]:
             best = (rank, v, removed)
     if best is not None:
@@ -175,6 +175,7 @@ _ORDER = {
 }
 
 
-def _closeness(reasons: tuple[Reason, ...]) -> tuple[int, int]:
+def _closeness(reasons: tuple[Reason, ...]) -> tuple[int, int, str, int]:
     first = reasons[0]
-    return (_ORDER.get(first.code, 9), len(first.categories))
+    # Ties broken by consent id, then latest version, so the reason never depends on input order.
+    return (_ORDER.get(first.code, 9), len(first.categories), first.consent_id or "", -(first.consent_version or 0))
