@@ -54,12 +54,11 @@ class Hub:
             self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
         if "gate" in self.components:
             gate = GateWorker(self.directory)
-            subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, consumer="gate",
-                      handler=gate.on_transfer_requested, after_commit=self.notify_outbox)
-            subscribe(self.broker, self.engine, topics.FEEDBACK, consumer="gate-feedback", handler=gate.on_feedback)
+            subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, topics.FEEDBACK, consumer="gate",
+                      handler=gate.handle, settings=s, after_commit=self.notify_outbox)
         if "delivery" in self.components:
             inboxes = [topics.office_inbox(o) for o in sorted(self.directory.offices)]
-            subscribe(self.broker, self.engine, *inboxes, consumer="delivery", handler=on_office_delivery)
+            subscribe(self.broker, self.engine, *inboxes, consumer="delivery", handler=on_office_delivery, settings=s)
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import read_message
 from contracts.envelope import Envelope
+from contracts.registry import by_model
 from contracts.transfer import PAYLOAD_CONTRACTS, Decision, OfficeDeliveryV1, ReceiptV1, TransferRequestedV1, TransferStatus
 from services.audit.log import append
 from services.audit.record import TransferLogRecord
@@ -19,10 +20,21 @@ from services.shared.db import utcnow
 from services.shared.messaging import PermanentError
 from services.shared.outbox import enqueue
 
+TRANSFER_REQUESTED_TYPE = by_model(TransferRequestedV1).ce_type
+RECEIPT_TYPE = by_model(ReceiptV1).ce_type
+
 
 class GateWorker:
     def __init__(self, directory: Directory):
         self.directory = directory
+
+    async def handle(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
+        """One consumer group for the gate's topics: dispatch by CloudEvents type."""
+        if env.type == TRANSFER_REQUESTED_TYPE:
+            await self.on_transfer_requested(conn, env, body)
+        elif env.type == RECEIPT_TYPE:
+            await self.on_feedback(conn, env, body)
+        # other feedback (refusals the gate itself published) needs no action here
 
     async def on_transfer_requested(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
         msg = read_message(TransferRequestedV1, body)
@@ -80,8 +92,6 @@ class GateWorker:
 
     async def on_feedback(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
         """Receipts from recipient offices move the sender's transfer to ``received``."""
-        if env.type != "de.nrw.kim.transfer.receipt.v1":
-            return
         receipt = read_message(ReceiptV1, body)
         await conn.execute(
             update(transfers)

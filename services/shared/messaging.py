@@ -104,16 +104,20 @@ def subscribe(
     *topic_names: str,
     consumer: str,
     handler: Handler,
+    settings: Settings,
     after_commit: Callable[[], None] | None = None,
     retry_backoff: float = 0.5,
 ) -> None:
     """Register an idempotent, at-least-once consumer of ``topic_names`` in group ``consumer``."""
+    session_ms = settings.session_timeout_ms
 
     @broker.subscriber(
         *topic_names,
         group_id=f"kimhub-{consumer}",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        session_timeout_ms=session_ms,
+        heartbeat_interval_ms=max(1000, session_ms // 5),
         decoder=_raw,
         title=f"{consumer}",
     )

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = Field("", description="host:port[,host:port]; empty starts the embedded broker")
     kafka_idempotence: bool | None = Field(None, description="Idempotent producer; default on for external Kafka")
     kafka_client_id: str = "kimhub"
+    kafka_session_timeout_ms: int | None = Field(
+        None, ge=6000, description="Consumer session timeout; default 10 s, 6 s for the embedded broker")
     topic_partitions: int = Field(3, ge=1)
     topic_replication: int = Field(1, ge=1)
     embedded_broker_port: int = Field(19092, ge=1, le=65535)
@@ -69,6 +71,13 @@ class Settings(BaseSettings):
     def producer_idempotence(self) -> bool:
         # The embedded broker (tansu) does not implement InitProducerId.
         return (not self.embedded_broker) if self.kafka_idempotence is None else self.kafka_idempotence
+
+    @property
+    def session_timeout_ms(self) -> int:
+        # tansu holds a JoinGroup for half the session timeout: keep it at Kafka's minimum there.
+        if self.kafka_session_timeout_ms is not None:
+            return self.kafka_session_timeout_ms
+        return 6000 if self.embedded_broker else 10000
 
     @property
     def dev_signing_key_file(self) -> Path:

@@ -44,7 +44,7 @@ def start_hub(env_overrides: dict[str, str], data_dir: Path, args: tuple[str, ..
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIMHUB_")}
     env.update({
         "KIMHUB_DATA_DIR": str(data_dir), "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "INFO",
-        "KIMHUB_KAFKA_IDEMPOTENCE": KAFKA_IDEMPOTENCE,
+        "KIMHUB_KAFKA_IDEMPOTENCE": KAFKA_IDEMPOTENCE, "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
         **env_overrides,
     })
     log_file = data_dir / "hub.log"
