@@ -17,7 +17,8 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
-from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -88,10 +89,19 @@ def _failed(exc: Exception) -> asyncio.Future:
     return f
 
 
-async def _claim(conn: AsyncConnection, consumer: str, env: Envelope) -> None:
-    await conn.execute(
-        insert(processed_messages).values(consumer=consumer, ce_source=env.source, ce_id=env.id, processed_at=utcnow())
+async def _claim(conn: AsyncConnection, consumer: str, env: Envelope) -> bool:
+    """Record that this consumer processes the event; False when it already did."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    result = await conn.execute(
+        insert(processed_messages)
+        .values(consumer=consumer, ce_source=env.source, ce_id=env.id, processed_at=utcnow())
+        .on_conflict_do_nothing()
     )
+    return result.rowcount == 1
+
+
+class _Repeat(Exception):
+    pass
 
 
 async def _raw(msg) -> bytes:
@@ -130,12 +140,14 @@ def subscribe(
             return
         try:
             async with engine.begin() as conn:
-                await _claim(conn, consumer, env)
+                if not await _claim(conn, consumer, env):
+                    raise _Repeat()
                 await handler(conn, env, msg.body)
-        except IntegrityError:
+        except _Repeat:
             log.info("%s: %s/%s already processed", consumer, env.source, env.id)
             return
-        except (PermanentError, ValidationError) as exc:
+        except (PermanentError, ValidationError, IntegrityError) as exc:
+            # IntegrityError here comes from the handler's own writes: retrying cannot help.
             await _dead_letter(broker, record, _short(exc))
             return
         except Exception as exc:
