@@ -2,7 +2,9 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from datetime import datetime
+
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from contracts.agency import MUNICIPALITY_PATTERN, OFFICE_ID_PATTERN, OfficeKind
 from contracts.base import Contract
@@ -51,11 +53,13 @@ class ConsentTerms(Contract):
     valid_until: AwareDatetime | None = None
     evidence: Evidence
 
-    @model_validator(mode="after")
-    def _period(self) -> "ConsentTerms":
-        if self.valid_until is not None and self.valid_until <= self.valid_from:
+    @field_validator("valid_until")
+    @classmethod
+    def _period(cls, valid_until: datetime | None, info: ValidationInfo) -> datetime | None:
+        valid_from = info.data.get("valid_from")  # absent when valid_from itself was invalid
+        if valid_until is not None and valid_from is not None and valid_until <= valid_from:
             raise ValueError("valid_until must be after valid_from")
-        return self
+        return valid_until
 
 
 class RevocationMethod(StrEnum):
