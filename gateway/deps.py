@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.audit.log import AuditLog
 from services.directory.model import Directory
 
 
@@ -19,3 +20,7 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncConnection]:
 
 def directory(request: Request) -> Directory:
     return request.app.state.hub.directory
+
+
+def audit(request: Request) -> AuditLog:
+    return request.app.state.hub.audit

@@ -17,6 +17,7 @@ import pytest
 
 from services.shared.embedded_broker import EmbeddedBroker, EmbeddedBrokerError
 
+ROOT_DIR = __import__("pathlib").Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("KIMHUB_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 EXTERNAL_KAFKA = os.environ.get("KIMHUB_TEST_KAFKA_BOOTSTRAP", "")
 # The embedded broker (tansu) has no idempotent producer; real Kafka does.
@@ -87,3 +88,19 @@ def pg_url():
     url = create_database()
     yield url
     drop_database(url)
+
+
+# Fixed audit secrets for hub processes and in-process tests (a shared database needs them set).
+TEST_PSEUDONYM_KEY = "6b696d6875622d746573742d707365756479642d6b65792d3031323334353637"
+TEST_SIGNING_KEY = "PRIVATE+KEY+kimhub-test+606576f9+AWRwGM0t+P+AeAWPg+/FSGIbSinRAAE7GFLjRaWKlTYf"
+
+
+def audit_env() -> dict[str, str]:
+    return {"KIMHUB_LOG_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY, "KIMHUB_LOG_SIGNING_KEY": TEST_SIGNING_KEY,
+            "KIMHUB_LOG_ORIGIN": "kimhub-test/transfer-log"}
+
+
+def make_audit_log():
+    from services.audit.log import AuditLog
+
+    return AuditLog(bytes.fromhex(TEST_PSEUDONYM_KEY))

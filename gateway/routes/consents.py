@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from contracts.consent import PERSON_PATTERN, ConsentTerms, RevocationMethod
 from contracts.base import Contract
 from gateway.auth import require
-from gateway.deps import directory, unit_of_work
+from gateway.deps import audit, directory, unit_of_work
 from services.consent import service
 from services.shared.identity import Actor, Role
 
@@ -38,21 +38,21 @@ class ConsentOut(BaseModel):
 async def record_consent(body: RecordConsent, request: Request, actor: Actor = Depends(case_manager)):
     terms = ConsentTerms.model_validate(body.model_dump(exclude={"person"}))
     async with unit_of_work(request) as conn:
-        consent_id, _, _ = await service.record(conn, actor, terms, directory(request), person=body.person)
+        consent_id, _, _ = await service.record(conn, actor, terms, directory(request), audit(request), person=body.person)
         return (await service.get(conn, actor, consent_id)).__dict__
 
 
 @router.post("/{consent_id}/versions", status_code=201, response_model=ConsentOut)
 async def amend_consent(consent_id: str, body: ConsentTerms, request: Request, actor: Actor = Depends(case_manager)):
     async with unit_of_work(request) as conn:
-        await service.amend(conn, actor, consent_id, body, directory(request))
+        await service.amend(conn, actor, consent_id, body, directory(request), audit(request))
         return (await service.get(conn, actor, consent_id)).__dict__
 
 
 @router.post("/{consent_id}/revocation", response_model=ConsentOut)
 async def revoke_consent(consent_id: str, body: Revoke, request: Request, actor: Actor = Depends(case_manager)):
     async with unit_of_work(request) as conn:
-        await service.revoke(conn, actor, consent_id, body.method)
+        await service.revoke(conn, actor, consent_id, body.method, audit(request))
         return (await service.get(conn, actor, consent_id)).__dict__
 
 

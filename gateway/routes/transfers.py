@@ -4,7 +4,7 @@ from fastapi.responses import JSONResponse
 
 from contracts.transfer import TransferStatus
 from gateway.auth import require
-from gateway.deps import directory, unit_of_work
+from gateway.deps import audit, directory, unit_of_work
 from gateway.problems import problem
 from services.gate import requests
 from services.gate.commands import SendTransfer
@@ -17,7 +17,7 @@ case_manager = require(Role.CASE_MANAGER)
 @router.post("", status_code=202, responses={403: {"description": "Consent does not cover the transfer"}})
 async def send_transfer(body: SendTransfer, request: Request, actor: Actor = Depends(case_manager)):
     async with unit_of_work(request) as conn:
-        outcome = await requests.send(conn, actor, body, directory(request))
+        outcome = await requests.send(conn, actor, body, directory(request), audit(request))
     location = f"/transfers/{outcome.transfer_id}"
     if outcome.status == TransferStatus.REFUSED:
         # The refusal is committed and logged; the answer names what the consent does not cover.

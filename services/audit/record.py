@@ -1,25 +1,42 @@
-"""One transfer-log record and its canonical bytes.
+"""Log records and their canonical bytes (the Merkle leaf data).
 
-Canonical form: JSON with keys sorted, no insignificant whitespace, UTF-8, no floats
-(times are RFC 3339 strings in UTC with microseconds), which is what RFC 8785 (JCS) yields for
-these value types. The record holds metadata only: never a name, never a payload.
+Canonical form: JSON with keys sorted, no insignificant whitespace, UTF-8, no floats (times are
+RFC 3339 strings in UTC with microseconds). For these value types this is exactly what RFC 8785
+(JCS) produces, so any JCS implementation can recompute a leaf. Records hold metadata only:
+never a name, never a payload; the person appears only as a keyed pseudonym.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from typing import ClassVar
+
+
+def canonical_json(value: dict) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def rfc3339(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
 class TransferLogRecord:
+    """One decision about a transfer: delivered, refused (request time) or withheld (delivery time)."""
+
+    KIND: ClassVar[str] = "transfer"
     recorded_at: datetime
     transfer_id: str
     message_type: str
     sender_office: str
     sender_user: str
     recipient_office: str
-    person: str  # pseudonym
+    person: str  # the hub's pseudonym here; the log stores the keyed one (AuditLog.append)
     purpose: str
     decision: str  # delivered | refused | withheld
     stage: str  # request | delivery
@@ -30,30 +47,59 @@ class TransferLogRecord:
     legal_basis: str = ""
     reasons: tuple[str, ...] = ()  # reason codes, no free text
     payload_sha256: str = ""
-    schema: str = field(default="kimhub.transfer-log.v1")
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["recorded_at"] = _rfc3339(self.recorded_at)
-        for k in ("categories_sent", "categories_removed", "reasons"):
-            d[k] = sorted(d[k]) if k != "reasons" else list(d[k])
+        d["kind"] = self.KIND
+        d["recorded_at"] = rfc3339(self.recorded_at)
+        d["categories_sent"] = sorted(self.categories_sent)
+        d["categories_removed"] = sorted(self.categories_removed)
+        d["reasons"] = list(self.reasons)
         return d
-
-    def canonical_bytes(self) -> bytes:
-        return canonical_json(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict) -> TransferLogRecord:
-        d = dict(d)
-        d["recorded_at"] = datetime.fromisoformat(d["recorded_at"].replace("Z", "+00:00"))
-        for k in ("categories_sent", "categories_removed", "reasons"):
-            d[k] = tuple(d[k])
+        """Read a stored record back (its ``person`` is then the keyed pseudonym)."""
+        d = {k: v for k, v in d.items() if k != "kind"}
+        d["recorded_at"] = parse_time(d["recorded_at"])
+        for key in ("categories_sent", "categories_removed", "reasons"):
+            d[key] = tuple(d[key])
         return cls(**d)
 
 
-def canonical_json(value: dict) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+@dataclass(frozen=True)
+class ConsentLogRecord:
+    """A consent event (granted, amended, revoked), so coverage can be proven from the log alone."""
+
+    KIND: ClassVar[str] = "consent"
+    recorded_at: datetime
+    event: str  # granted | amended | revoked
+    consent_id: str
+    consent_version: int | None  # None for a revocation (it ends every version)
+    person: str
+    office: str  # the recording office
+    recorded_by: str
+    municipality: str = ""
+    provisions: tuple[dict, ...] = ()  # {recipient: {office|kind}, purposes, categories}
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    evidence_sha256: str = ""
+    form_version: str = ""
+    revocation_method: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["kind"] = self.KIND
+        d["provisions"] = list(self.provisions)
+        for key in ("recorded_at", "valid_from", "valid_until"):
+            value = getattr(self, key)
+            d[key] = rfc3339(value) if value is not None else None
+        return d
 
 
-def _rfc3339(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+LogRecord = TransferLogRecord | ConsentLogRecord
+
+
+def canonical_bytes(record_dict: dict) -> bytes:
+    """The leaf data of a record given as a dict (as exported or stored)."""
+    return canonical_json(record_dict)

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.consent import ConsentRevokedV1, ConsentTerms, ConsentVersionV1, RevocationMethod
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
+from services.audit.log import AuditLog
+from services.audit.record import ConsentLogRecord
 from services.consent.domain import ConsentVersion, ProvisionRule
 from services.consent.tables import consent_versions, consents
 from services.directory.model import Directory
@@ -46,7 +48,7 @@ def check_terms(terms: ConsentTerms, directory: Directory) -> None:
             raise InvalidInput("Unbekannte Stelle.", field=f"provisions.{i}.recipient.office")
 
 
-async def record(conn: AsyncConnection, actor: Actor, terms: ConsentTerms, directory: Directory,
+async def record(conn: AsyncConnection, actor: Actor, terms: ConsentTerms, directory: Directory, audit: AuditLog,
                  person: str | None = None) -> tuple[str, int, str]:
     """A new consent (version 1). Without ``person`` a new pseudonym is created."""
     check_terms(terms, directory)
@@ -54,23 +56,24 @@ async def record(conn: AsyncConnection, actor: Actor, terms: ConsentTerms, direc
     consent_id = f"c-{uuid.uuid4().hex}"
     now = utcnow()
     await conn.execute(insert(consents).values(id=consent_id, person=person, recorded_office=actor.office, created_at=now))
-    await _add_version(conn, consent_id, 1, person, terms, actor, now, "granted")
+    await _add_version(conn, audit, consent_id, 1, person, terms, actor, now, "granted")
     return consent_id, 1, person
 
 
 async def amend(conn: AsyncConnection, actor: Actor, consent_id: str, terms: ConsentTerms,
-                directory: Directory) -> int:
+                directory: Directory, audit: AuditLog) -> int:
     check_terms(terms, directory)
     row = await _own_consent(conn, actor, consent_id)
     if row.revoked_at is not None:
         raise Conflict("Die Einwilligung wurde widerrufen und kann nicht geändert werden.", field="consent_id")
     latest = await conn.scalar(select(func.max(consent_versions.c.version)).where(consent_versions.c.consent_id == consent_id))
     version = int(latest or 0) + 1
-    await _add_version(conn, consent_id, version, row.person, terms, actor, utcnow(), "amended")
+    await _add_version(conn, audit, consent_id, version, row.person, terms, actor, utcnow(), "amended")
     return version
 
 
-async def revoke(conn: AsyncConnection, actor: Actor, consent_id: str, method: RevocationMethod) -> datetime:
+async def revoke(conn: AsyncConnection, actor: Actor, consent_id: str, method: RevocationMethod,
+                 audit: AuditLog) -> datetime:
     row = await _own_consent(conn, actor, consent_id)
     if row.revoked_at is not None:
         raise Conflict("Die Einwilligung ist bereits widerrufen.", field="consent_id")
@@ -81,6 +84,9 @@ async def revoke(conn: AsyncConnection, actor: Actor, consent_id: str, method: R
     )
     event = ConsentRevokedV1(event="revoked", consent_id=consent_id, person=row.person, revoked_at=now, revoked_by=actor.user, method=method)
     await enqueue(conn, topics.CONSENT, _envelope(event, row.person, f"{consent_id}/revoked", now), event)
+    await audit.append(conn, ConsentLogRecord(
+        recorded_at=now, event="revoked", consent_id=consent_id, consent_version=None, person=row.person,
+        office=actor.office, recorded_by=actor.user, revocation_method=method.value))
     return now
 
 
@@ -137,7 +143,8 @@ async def _own_consent(conn: AsyncConnection, actor: Actor, consent_id: str):
     return row
 
 
-async def _add_version(conn, consent_id, version, person, terms: ConsentTerms, actor: Actor, now, event_kind) -> None:
+async def _add_version(conn, audit: AuditLog, consent_id, version, person, terms: ConsentTerms, actor: Actor, now,
+                       event_kind) -> None:
     await conn.execute(insert(consent_versions).values(
         consent_id=consent_id, version=version, terms=terms.model_dump(mode="json"),
         recorded_by=actor.user, recorded_at=now,
@@ -145,6 +152,12 @@ async def _add_version(conn, consent_id, version, person, terms: ConsentTerms, a
     event = ConsentVersionV1(event=event_kind, consent_id=consent_id, version=version, person=person, terms=terms,
                              recorded_by=actor.user, recorded_office=actor.office, recorded_at=now)
     await enqueue(conn, topics.CONSENT, _envelope(event, person, f"{consent_id}/v{version}", now), event)
+    await audit.append(conn, ConsentLogRecord(
+        recorded_at=now, event=event_kind, consent_id=consent_id, consent_version=version, person=person,
+        office=actor.office, recorded_by=actor.user, municipality=terms.municipality,
+        provisions=tuple(p.model_dump(mode="json", exclude_none=True) for p in terms.provisions),
+        valid_from=terms.valid_from, valid_until=terms.valid_until,
+        evidence_sha256=terms.evidence.form_sha256, form_version=terms.evidence.form_version))
 
 
 async def _view(conn, row) -> ConsentView:

@@ -11,7 +11,7 @@ from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import Decision as DecisionKind
 from contracts.transfer import ReasonV1, RefusalV1, TransferRequestedV1, TransferStatus
-from services.audit.log import append
+from services.audit.log import AuditLog
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
 from services.gate.commands import SendTransfer
@@ -48,7 +48,8 @@ def resolve_recipient(cmd: SendTransfer, directory: Directory) -> str:
                            field="municipality") from None
 
 
-async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory: Directory) -> Outcome:
+async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory: Directory,
+               audit: AuditLog) -> Outcome:
     recipient_office = resolve_recipient(cmd, directory)
     now = utcnow()
     ev = await evaluate(conn, directory, sender_office=actor.office, person=cmd.person,
@@ -76,18 +77,18 @@ async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory
                        purpose=cmd.purpose.value, recipientoffice=recipient_office, legalbasis=LEGAL_BASIS_CONSENT)
         await enqueue(conn, topics.TRANSFER_REQUESTED, env, msg)
     else:
-        await record_refusal(conn, ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id,
+        await record_refusal(conn, audit, ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id,
                              message_type=cmd.message_type, sender_office=actor.office, sender_user=actor.user,
                              recipient_office=recipient_office, person=cmd.person, purpose=cmd.purpose.value,
                              payload_sha256=payload_sha256, now=now)
     return Outcome(transfer_id, status, recipient_office, ev.reasons(), d.consent_id, d.consent_version)
 
 
-async def record_refusal(conn: AsyncConnection, ev: Evaluation, decision: DecisionKind, *, stage: str,
+async def record_refusal(conn: AsyncConnection, audit: AuditLog, ev: Evaluation, decision: DecisionKind, *, stage: str,
                          transfer_id: str, message_type: str, sender_office: str, sender_user: str,
                          recipient_office: str, person: str, purpose: str, payload_sha256: str, now) -> None:
     """Log a refused or withheld transfer and tell the sender on the feedback topic."""
-    await append(conn, TransferLogRecord(
+    await audit.append(conn, TransferLogRecord(
         recorded_at=now, transfer_id=transfer_id, message_type=message_type, sender_office=sender_office,
         sender_user=sender_user, recipient_office=recipient_office, person=person, purpose=purpose,
         decision=decision.value, stage=stage, categories_sent=(), categories_removed=(),

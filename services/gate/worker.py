@@ -8,7 +8,7 @@ from contracts.base import read_message
 from contracts.envelope import Envelope
 from contracts.registry import by_model
 from contracts.transfer import PAYLOAD_CONTRACTS, Decision, OfficeDeliveryV1, ReceiptV1, TransferRequestedV1, TransferStatus
-from services.audit.log import append
+from services.audit.log import AuditLog
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, UnknownOffice
 from services.gate.evaluate import LEGAL_BASIS_CONSENT, digest, evaluate
@@ -25,8 +25,9 @@ RECEIPT_TYPE = by_model(ReceiptV1).ce_type
 
 
 class GateWorker:
-    def __init__(self, directory: Directory):
+    def __init__(self, directory: Directory, audit: AuditLog):
         self.directory = directory
+        self.audit = audit
 
     async def handle(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
         """One consumer group for the gate's topics: dispatch by CloudEvents type."""
@@ -60,7 +61,7 @@ class GateWorker:
         if not d.allowed:
             await conn.execute(update(transfers).where(transfers.c.id == msg.transfer_id).values(
                 status=TransferStatus.WITHHELD.value, reasons=ev.reasons(), updated_at=now))
-            await record_refusal(conn, ev, Decision.WITHHELD, stage="delivery", transfer_id=msg.transfer_id,
+            await record_refusal(conn, self.audit, ev, Decision.WITHHELD, stage="delivery", transfer_id=msg.transfer_id,
                                  message_type=msg.message_type, sender_office=msg.sender_office,
                                  sender_user=msg.sender_user, recipient_office=msg.recipient_office,
                                  person=msg.person, purpose=msg.purpose.value,
@@ -81,7 +82,7 @@ class GateWorker:
         await conn.execute(update(transfers).where(transfers.c.id == msg.transfer_id).values(
             status=TransferStatus.DELIVERED.value, consent_id=d.consent_id, consent_version=d.consent_version,
             categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories), updated_at=now))
-        await append(conn, TransferLogRecord(
+        await self.audit.append(conn, TransferLogRecord(
             recorded_at=now, transfer_id=msg.transfer_id, message_type=msg.message_type,
             sender_office=msg.sender_office, sender_user=msg.sender_user, recipient_office=msg.recipient_office,
             person=msg.person, purpose=msg.purpose.value, decision=Decision.DELIVERED.value, stage="delivery",

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "directory" / "data"
@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     relay_poll_seconds: float = Field(0.2, gt=0)
     log_level: str = "INFO"
+
+    log_origin: str = Field("kimhub.invalid/transfer-log", pattern=r"^[^\s+]+$",
+                            description="Checkpoint origin line: unique per deployment")
+    log_pseudonym_key: SecretStr = Field(SecretStr(""), description="hex; HMAC key for person pseudonyms in the log")
+    log_signing_key: SecretStr = Field(SecretStr(""), description="signed-note private key (PRIVATE+KEY+...)")
+    log_cosigner_keys: str = Field("", description="comma-separated signed-note public keys that may cosign")
+    checkpoint_interval_seconds: float = Field(10.0, gt=0, description="Checkpoint at least this often while records arrive")
 
     auth_mode: Literal["dev", "oidc"] = "dev"
     auth_issuer: str = "https://kimhub.invalid/dev-issuer"

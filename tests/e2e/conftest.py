@@ -15,7 +15,7 @@ import pytest
 
 from gateway.auth import issue_dev_token
 from services.shared.settings import Settings
-from tests.conftest import KAFKA_IDEMPOTENCE, free_port
+from tests.conftest import KAFKA_IDEMPOTENCE, audit_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,14 +44,14 @@ def start_hub(env_overrides: dict[str, str], data_dir: Path, args: tuple[str, ..
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIMHUB_")}
     env.update({
         "KIMHUB_DATA_DIR": str(data_dir), "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "INFO",
-        "KIMHUB_KAFKA_IDEMPOTENCE": KAFKA_IDEMPOTENCE, "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "KIMHUB_KAFKA_IDEMPOTENCE": KAFKA_IDEMPOTENCE, **audit_env(), "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
         **env_overrides,
     })
     log_file = data_dir / "hub.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen([sys.executable, "-m", "services.cli", *args], cwd=ROOT, env=env,
                             stdout=open(log_file, "wb"), stderr=subprocess.STDOUT)
-    settings = Settings(data_dir=data_dir, **{k[7:].lower(): v for k, v in env_overrides.items()
+    settings = Settings(data_dir=data_dir, **{k[7:].lower(): v for k, v in env.items()
                                                if k in ("KIMHUB_DATABASE_URL", "KIMHUB_KAFKA_BOOTSTRAP")})
     hub = HubProcess(f"http://127.0.0.1:{port}", settings, log_file, proc)
     if "gateway" in args or args == ("run",):

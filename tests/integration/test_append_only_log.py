@@ -1,4 +1,4 @@
-"""On PostgreSQL the transfer log is append-only in the database itself (triggers from 0001)."""
+"""On PostgreSQL the transfer log and its Merkle tree are append-only in the database itself."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,12 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from services.audit.log import append
-from services.audit.record import TransferLogRecord
-from services.audit.tables import transfer_log
+from services.audit import merkle
+from services.audit.record import TransferLogRecord, canonical_json
+from services.audit.tables import checkpoint_cosignatures, checkpoints, merkle_nodes, transfer_log
+from tests.conftest import make_audit_log
+
+AUDIT = make_audit_log()
 
 
 def _record() -> TransferLogRecord:
@@ -40,7 +43,7 @@ def _record() -> TransferLogRecord:
 async def logged(engine):
     record = _record()
     async with engine.begin() as conn:
-        await append(conn, record)
+        await AUDIT.append(conn, record)
     return record
 
 
@@ -51,17 +54,18 @@ async def _row(engine, transfer_id: str):
     return rows[0]
 
 
-async def test_stored_record_is_the_canonical_form_and_round_trips(engine, logged):
+async def test_stored_record_is_canonical_keyed_and_a_merkle_leaf(engine, logged):
     row = await _row(engine, logged.transfer_id)
-    assert row.record == logged.canonical_bytes().decode()
-    assert row.record.encode() == logged.canonical_bytes()
-    back = TransferLogRecord.from_dict(json.loads(row.record))
-    # to_dict sorts the category tuples, so compare canonically as well as field by field
-    assert back.canonical_bytes() == logged.canonical_bytes()
-    assert back == TransferLogRecord(**{**logged.__dict__, "categories_sent": ("falldaten", "stammdaten")})
-    assert (row.recorded_at, row.decision, row.person, row.purpose, row.sender_office, row.recipient_office) == (
-        logged.recorded_at, logged.decision, logged.person, logged.purpose, logged.sender_office,
-        logged.recipient_office)
+    expected = {**logged.to_dict(), "person": AUDIT.pseudonym(logged.person)}
+    assert row.record.encode() == canonical_json(expected)
+    assert json.loads(row.record)["categories_sent"] == ["falldaten", "stammdaten"]
+    assert logged.person not in row.record and row.person == AUDIT.pseudonym(logged.person)
+    async with engine.connect() as conn:
+        stored = await conn.scalar(select(merkle_nodes.c.hash).where(merkle_nodes.c.level == 0,
+                                                                    merkle_nodes.c.idx == row.seq))
+    assert bytes(stored) == merkle.leaf_hash(row.record.encode())
+    assert (row.recorded_at, row.decision, row.purpose, row.sender_office, row.recipient_office) == (
+        logged.recorded_at, logged.decision, logged.purpose, logged.sender_office, logged.recipient_office)
 
 
 @pytest.mark.parametrize("statement", ["update", "update_record", "delete", "truncate"])
@@ -78,3 +82,19 @@ async def test_changes_are_rejected_by_the_database(engine, logged, statement):
             await conn.execute(stmt)
     assert "append-only" in str(err.value.orig)
     assert await _row(engine, logged.transfer_id) == before
+
+
+@pytest.mark.parametrize("table", [merkle_nodes, checkpoints, checkpoint_cosignatures])
+async def test_tree_tables_reject_update_delete_truncate(engine, logged, table):
+    now = datetime.now(timezone.utc)
+    rows = {checkpoints: {"size": 10**9, "root": b"r" * 32, "issued_at": now, "note": "n"},
+            checkpoint_cosignatures: {"size": 10**9, "key_name": "dpo", "signature_line": "l", "added_at": now}}
+    if table in rows:  # row triggers need a row to fire on
+        async with engine.begin() as conn:
+            await conn.execute(table.insert().values(rows[table]))
+    for stmt in (update(table).values({table.c[list(table.c.keys())[-1]].name: None}), delete(table),
+                 text(f"TRUNCATE {table.name}")):
+        with pytest.raises(DBAPIError) as err:
+            async with engine.begin() as conn:
+                await conn.execute(stmt)
+        assert "append-only" in str(err.value.orig)

@@ -14,6 +14,9 @@ from services.consent.tables import consent_versions
 from services.shared import topics
 from services.shared.errors import Conflict, NotFound
 from services.shared.identity import Actor, Role
+from tests.conftest import make_audit_log
+
+AUDIT = make_audit_log()
 from services.shared.tables import outbox
 
 CM = Actor("cm.rsk", "rsk-kim", roles=frozenset({Role.CASE_MANAGER}))
@@ -51,7 +54,7 @@ async def _consent_events(conn, person: str):
 
 async def test_record_amend_revoke_lifecycle(engine, directory):
     async with engine.begin() as conn:
-        consent_id, version, person = await service.record(conn, CM, V1_TERMS, directory)
+        consent_id, version, person = await service.record(conn, CM, V1_TERMS, directory, AUDIT)
     assert version == 1
     async with engine.connect() as conn:
         v1_row = (await _versions_rows(conn, consent_id))[0]
@@ -61,7 +64,7 @@ async def test_record_amend_revoke_lifecycle(engine, directory):
     assert ConsentTerms.model_validate(view.versions[0]["terms"]) == V1_TERMS
 
     async with engine.begin() as conn:
-        assert await service.amend(conn, CM, consent_id, V2_TERMS, directory) == 2
+        assert await service.amend(conn, CM, consent_id, V2_TERMS, directory, AUDIT) == 2
     async with engine.connect() as conn:
         rows = await _versions_rows(conn, consent_id)
     assert [r.version for r in rows] == [1, 2]
@@ -71,7 +74,7 @@ async def test_record_amend_revoke_lifecycle(engine, directory):
     assert rows[1].recorded_at >= rows[0].recorded_at
 
     async with engine.begin() as conn:
-        revoked_at = await service.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN)
+        revoked_at = await service.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
     assert revoked_at.tzinfo is not None
     async with engine.connect() as conn:
         view = await service.get(conn, CM, consent_id)
@@ -82,10 +85,10 @@ async def test_record_amend_revoke_lifecycle(engine, directory):
 
     with pytest.raises(Conflict):
         async with engine.begin() as conn:
-            await service.amend(conn, CM, consent_id, V1_TERMS, directory)
+            await service.amend(conn, CM, consent_id, V1_TERMS, directory, AUDIT)
     with pytest.raises(Conflict):
         async with engine.begin() as conn:
-            await service.revoke(conn, CM, consent_id, RevocationMethod.ORAL)
+            await service.revoke(conn, CM, consent_id, RevocationMethod.ORAL, AUDIT)
     async with engine.connect() as conn:
         assert len(await _versions_rows(conn, consent_id)) == 2
         assert len(await _consent_events(conn, person)) == 3  # the refused changes published nothing
@@ -93,11 +96,11 @@ async def test_record_amend_revoke_lifecycle(engine, directory):
 
 async def test_other_office_sees_nothing(engine, directory):
     async with engine.begin() as conn:
-        consent_id, _, person = await service.record(conn, CM, V1_TERMS, directory)
+        consent_id, _, person = await service.record(conn, CM, V1_TERMS, directory, AUDIT)
     for attempt in (
         lambda conn: service.get(conn, OTHER, consent_id),
-        lambda conn: service.amend(conn, OTHER, consent_id, V2_TERMS, directory),
-        lambda conn: service.revoke(conn, OTHER, consent_id, RevocationMethod.ELECTRONIC),
+        lambda conn: service.amend(conn, OTHER, consent_id, V2_TERMS, directory, AUDIT),
+        lambda conn: service.revoke(conn, OTHER, consent_id, RevocationMethod.ELECTRONIC, AUDIT),
     ):
         with pytest.raises(NotFound):
             async with engine.begin() as conn:
@@ -112,9 +115,9 @@ async def test_other_office_sees_nothing(engine, directory):
 
 async def test_versions_for_and_outbox_events(engine, directory):
     async with engine.begin() as conn:
-        consent_id, _, person = await service.record(conn, CM, V1_TERMS, directory)
+        consent_id, _, person = await service.record(conn, CM, V1_TERMS, directory, AUDIT)
     async with engine.begin() as conn:
-        await service.amend(conn, CM, consent_id, V2_TERMS, directory)
+        await service.amend(conn, CM, consent_id, V2_TERMS, directory, AUDIT)
 
     async with engine.connect() as conn:
         v1, v2 = await service.versions_for(conn, person, CM.office)
@@ -130,7 +133,7 @@ async def test_versions_for_and_outbox_events(engine, directory):
     assert v1.valid_from == datetime(2025, 1, 1, tzinfo=timezone.utc)
 
     async with engine.begin() as conn:
-        revoked_at = await service.revoke(conn, CM, consent_id, RevocationMethod.ORAL)
+        revoked_at = await service.revoke(conn, CM, consent_id, RevocationMethod.ORAL, AUDIT)
     async with engine.connect() as conn:
         versions = await service.versions_for(conn, person, CM.office)
         events = await _consent_events(conn, person)

@@ -24,6 +24,9 @@ from services.gate.evaluate import digest
 from services.gate.worker import GateWorker
 from services.shared import topics
 from services.shared.identity import Actor, Role
+from tests.conftest import make_audit_log
+
+AUDIT = make_audit_log()
 from services.shared.tables import outbox
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 
@@ -78,16 +81,16 @@ async def _status(engine, transfer_id: str) -> dict:
 
 async def _consent_and_request(engine, directory):
     async with engine.begin() as conn:
-        consent_id, _, person = await consents.record(conn, CM, consent_terms(), directory)
+        consent_id, _, person = await consents.record(conn, CM, consent_terms(), directory, AUDIT)
     async with engine.begin() as conn:
-        outcome = await requests.send(conn, CM, referral(person), directory)
+        outcome = await requests.send(conn, CM, referral(person), directory, AUDIT)
     return consent_id, person, outcome
 
 
 async def _run_worker(engine, directory, requested_row) -> None:
     env = Envelope.from_headers(requested_row.headers)
     async with engine.begin() as conn:
-        await GateWorker(directory).on_transfer_requested(conn, env, requested_row.value)
+        await GateWorker(directory, AUDIT).on_transfer_requested(conn, env, requested_row.value)
 
 
 async def test_requested_transfer_is_minimised_delivered_and_logged(private_engine, directory):
@@ -133,7 +136,7 @@ async def test_requested_transfer_is_minimised_delivered_and_logged(private_engi
     assert record.categories_removed == ("besondere_kategorien",)
     assert (record.consent_id, record.consent_version) == (consent_id, 1)
     assert record.payload_sha256 == digest(out.payload)
-    assert record.person == person and record.recipient_office == "troisdorf-abh"
+    assert record.person == AUDIT.pseudonym(person) and record.recipient_office == "troisdorf-abh"
     assert await _outbox(engine, topics.FEEDBACK, person) == []
 
 
@@ -142,7 +145,7 @@ async def test_consent_revoked_before_delivery_withholds_the_transfer(private_en
     consent_id, person, outcome = await _consent_and_request(engine, directory)
     assert outcome.status == "requested"
     async with engine.begin() as conn:
-        await consents.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN)
+        await consents.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
 
     [requested] = await _outbox(engine, topics.TRANSFER_REQUESTED, person)
     await _run_worker(engine, directory, requested)
