@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from contracts.audit import CheckpointV1
 from contracts.consent import ConsentRevokedV1, ConsentVersionV1
 from contracts.transfer import OfficeDeliveryV1, ReceiptV1, ReferralV1, RefusalV1, TransferRequestedV1
 
@@ -31,6 +32,7 @@ CONTRACTS: tuple[ContractInfo, ...] = (
     ContractInfo("de.nrw.kim.transfer.receipt.v1", ReceiptV1, "transfer-receipt.v1.json"),
     ContractInfo("de.nrw.kim.transfer.refusal.v1", RefusalV1, "transfer-refusal.v1.json"),
     ContractInfo("de.nrw.kim.referral.v1", ReferralV1, "referral.v1.json"),  # the payload contract
+    ContractInfo("de.nrw.kim.audit.checkpoint.v1", CheckpointV1, "audit-checkpoint.v1.json"),
 )
 
 _BY_TYPE = {info.ce_type: info for info in CONTRACTS}

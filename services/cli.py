@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 
+from services.audit import cli as audit_cli
 from services.runtime import COMPONENTS, Hub
 from services.shared.settings import Settings
 
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     token = sub.add_parser("token", help="print a dev token for a demo user")
     token.add_argument("user")
+    audit_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -80,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("database is up to date")
+        elif args.command == "audit":
+            return audit_cli.run(args, settings)
         elif args.command == "token":
             from gateway.auth import issue_dev_token
 

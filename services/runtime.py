@@ -11,6 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from services.audit import keys
+from services.audit.checkpointer import Checkpointer
+from services.audit.log import AuditLog
 from services.delivery.service import on_office_delivery
 from services.directory.model import Directory, load_directory
 from services.gate.worker import GateWorker
@@ -21,7 +24,7 @@ from services.shared.messaging import BrokerPublisher, ensure_topics, make_broke
 from services.shared.outbox import OutboxRelay
 from services.shared.settings import Settings
 
-COMPONENTS = ("gateway", "gate", "delivery", "relay")
+COMPONENTS = ("gateway", "gate", "delivery", "relay", "audit")
 log = logging.getLogger("kimhub")
 
 
@@ -33,10 +36,14 @@ class Hub:
         self.settings = settings
         self.components = components
         self.directory: Directory = load_directory(settings.directory_file)
+        self.audit = AuditLog(keys.pseudonym_key(settings))
+        self.signer = keys.signer(settings)
+        self.cosigners = keys.cosigners(settings)
         self.embedded: EmbeddedBroker | None = None
         self.engine = None
         self.broker = None
         self.relay: OutboxRelay | None = None
+        self.checkpointer: Checkpointer | None = None
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -53,7 +60,7 @@ class Hub:
         if "relay" in self.components:
             self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
         if "gate" in self.components:
-            gate = GateWorker(self.directory)
+            gate = GateWorker(self.directory, self.audit)
             subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, topics.FEEDBACK, consumer="gate",
                       handler=gate.handle, settings=s, after_commit=self.notify_outbox)
         if "delivery" in self.components:
@@ -62,6 +69,10 @@ class Hub:
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if "audit" in self.components:
+            self.checkpointer = Checkpointer(self.engine, self.signer, s.log_origin, s.checkpoint_interval_seconds,
+                                             after_commit=self.notify_outbox)
+            self._tasks.append(asyncio.create_task(self.checkpointer.run(), name="checkpointer"))
         log.info("kimhub started: %s; broker %s%s", ", ".join(self.components), s.bootstrap,
                  " (embedded)" if self.embedded else "")
 
@@ -85,6 +96,8 @@ class Hub:
         return state
 
     async def stop(self) -> None:
+        if self.checkpointer:
+            self.checkpointer.stop()
         if self.relay:
             self.relay.stop()
         for task in self._tasks:

@@ -2,6 +2,7 @@
 CONSENT = "kim.consent.v1"
 TRANSFER_REQUESTED = "kim.transfer.requested.v1"
 FEEDBACK = "kim.feedback.v1"
+AUDIT = "kim.audit.v1"  # signed checkpoints of the transfer log
 
 
 def office_inbox(office_id: str) -> str:
@@ -13,5 +14,5 @@ def dead_letter(topic: str) -> str:
 
 
 def all_topics(office_ids: list[str]) -> list[str]:
-    base = [CONSENT, TRANSFER_REQUESTED, FEEDBACK, *(office_inbox(o) for o in office_ids)]
+    base = [CONSENT, TRANSFER_REQUESTED, FEEDBACK, AUDIT, *(office_inbox(o) for o in office_ids)]
     return base + [dead_letter(t) for t in base]

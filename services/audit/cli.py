@@ -1,0 +1,107 @@
+"""``kimhub audit …``: the DPO's offline tools.
+
+  kimhub audit verify --log LOG.jsonl --checkpoint CP.txt --key VKEY [--key VKEY…] [--previous OLD.txt…]
+  kimhub audit export [--out FILE]            (from the database in KIMHUB_DATABASE_URL)
+  kimhub audit checkpoint [--out FILE]        latest signed checkpoint note
+  kimhub audit key                            the hub's public key (vkey)
+  kimhub audit cosign --skey-file F CP.txt    add your signature to a checkpoint note
+  kimhub audit keygen NAME                    a new key pair for cosigning (skey to stdout, vkey to stderr)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from services.audit.checkpoint import NoteError, NoteSigner, NoteVerifier, add_signature, open_checkpoint
+
+
+def add_parser(sub) -> None:
+    audit = sub.add_parser("audit", help="verify and export the transfer log (DPO)")
+    cmds = audit.add_subparsers(dest="audit_command", required=True)
+    v = cmds.add_parser("verify", help="verify an exported log against a signed checkpoint, offline")
+    v.add_argument("--log", required=True, type=Path, help="export in JSON Lines")
+    v.add_argument("--checkpoint", required=True, type=Path, help="signed checkpoint note")
+    v.add_argument("--key", action="append", required=True, help="verifier key (vkey) or a file holding one")
+    v.add_argument("--previous", action="append", type=Path, default=[], help="an older checkpoint seen before")
+    v.add_argument("--require-all", action="store_true", help="every --key must have signed the checkpoint")
+    e = cmds.add_parser("export", help="export the log as JSON Lines")
+    e.add_argument("--out", type=Path)
+    c = cmds.add_parser("checkpoint", help="print the latest signed checkpoint")
+    c.add_argument("--out", type=Path)
+    cmds.add_parser("key", help="print the hub's verifier key")
+    s = cmds.add_parser("cosign", help="cosign a checkpoint note with your own key")
+    s.add_argument("--skey-file", required=True, type=Path)
+    s.add_argument("--key", action="append", required=True, help="the hub's vkey: verified before cosigning")
+    s.add_argument("checkpoint", type=Path)
+    g = cmds.add_parser("keygen", help="create a signing key pair for cosigning")
+    g.add_argument("name")
+
+
+def _vkey(value: str) -> NoteVerifier:
+    path = Path(value)
+    return NoteVerifier.from_vkey(path.read_text().strip() if "+" not in value and path.exists() else value)
+
+
+def run(args, settings) -> int:
+    if args.audit_command == "verify":
+        from services.audit.verify import verify
+
+        verifiers = [_vkey(k) for k in args.key]
+        with open(args.log, encoding="utf-8") as lines:
+            report = verify(lines, args.checkpoint.read_text(encoding="utf-8"), verifiers,
+                            [p.read_text(encoding="utf-8") for p in args.previous], args.require_all)
+        if report.ok:
+            cp = report.checkpoint
+            print(f"OK: {report.records} records verified against the signed checkpoint "
+                  f"(origin {cp.origin}, size {cp.size}); consistent with {len(args.previous)} older checkpoint(s)")
+            return 0
+        print(f"FAILED: {report.first}", file=sys.stderr)
+        for problem in report.problems[1:20]:
+            print(f"  also: {problem}", file=sys.stderr)
+        return 1
+    if args.audit_command == "keygen":
+        signer = NoteSigner.generate(args.name)
+        print(signer.skey)
+        print(signer.vkey, file=sys.stderr)
+        return 0
+    if args.audit_command == "cosign":
+        note = args.checkpoint.read_text(encoding="utf-8")
+        try:
+            open_checkpoint(note, [_vkey(k) for k in args.key])
+        except NoteError as exc:
+            print(f"not cosigned: {exc}", file=sys.stderr)
+            return 1
+        sys.stdout.write(add_signature(note, NoteSigner.from_skey(args.skey_file.read_text().strip())))
+        return 0
+    if args.audit_command == "key":
+        from services.audit import keys
+
+        print(keys.signer(settings).vkey)
+        return 0
+    return asyncio.run(_from_database(args, settings))
+
+
+async def _from_database(args, settings) -> int:
+    from services.audit import log as audit_log
+    from services.shared.db import create_engine
+
+    engine = create_engine(settings.effective_database_url)
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        async with engine.connect() as conn:
+            if args.audit_command == "export":
+                async for line in audit_log.export(conn):
+                    out.write(line)
+            else:
+                row = await audit_log.latest_checkpoint(conn)
+                if row is None:
+                    print("no checkpoint yet", file=sys.stderr)
+                    return 1
+                out.write(row.note)
+    finally:
+        if args.out:
+            out.close()
+        await engine.dispose()
+    return 0

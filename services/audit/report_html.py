@@ -1,0 +1,84 @@
+"""The Art. 15 access report as a printable German HTML page."""
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from contracts.categories import DataCategory
+from contracts.purposes import Purpose
+
+DECISIONS = {"delivered": "übermittelt", "refused": "abgelehnt (vor dem Versand)",
+             "withheld": "zurückgehalten (vor der Zustellung)"}
+EVENTS = {"granted": "erteilt", "amended": "geändert", "revoked": "widerrufen"}
+REASONS = {
+    "no_consent": "keine Einwilligung", "consent_revoked": "Einwilligung widerrufen",
+    "consent_expired": "Einwilligung abgelaufen", "consent_not_yet_valid": "Einwilligung noch nicht gültig",
+    "recipient_not_covered": "Empfänger nicht umfasst", "other_jurisdiction": "andere Zuständigkeit",
+    "purpose_not_covered": "Zweck nicht umfasst", "category_not_covered": "Datenkategorie nicht umfasst",
+}
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:60em}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border:1px solid #999;padding:.3em .5em;
+text-align:left;vertical-align:top}th{background:#eee}.small{font-size:.8em;color:#444}
+pre{white-space:pre-wrap;font-size:.75em;background:#f6f6f6;padding:.5em}
+@media print{body{margin:0}}
+"""
+
+
+def _date(value) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.strftime("%d.%m.%Y %H:%M UTC") if value else ""
+
+
+def _categories(values) -> str:
+    return ", ".join(DataCategory(c).label.split(" (")[0] for c in values) or "–"
+
+
+def _purpose(value: str | None) -> str:
+    return Purpose(value).label if value else "–"
+
+
+def render(report: dict, office_names: dict[str, str]) -> str:
+    office = lambda oid: escape(office_names.get(oid, oid or "–"))  # noqa: E731
+    transfers = "".join(
+        f"<tr><td>{_date(t['recorded_at'])}</td><td>{office(t['recipient_office'])}</td>"
+        f"<td>{escape(_purpose(t['purpose']))}</td><td>{escape(_categories(t['categories_sent']))}</td>"
+        f"<td>{escape(_categories(t['categories_removed']))}</td>"
+        f"<td>{escape(t['consent_id'] or '–')}{' (Version ' + str(t['consent_version']) + ')' if t['consent_version'] else ''}</td>"
+        f"<td>{escape(DECISIONS.get(t['decision'], t['decision']))}"
+        f"{'<br><span class=small>' + escape(', '.join(REASONS.get(r, r) for r in t['reasons'])) + '</span>' if t['reasons'] else ''}</td>"
+        f"<td class=small>{t['index']}</td></tr>"
+        for t in report["transfers"]
+    ) or "<tr><td colspan=8>Keine Übermittlungen.</td></tr>"
+    consents = "".join(
+        f"<tr><td>{_date(c['recorded_at'])}</td><td>{escape(EVENTS.get(c['event'], c['event']))}</td>"
+        f"<td>{escape(c['consent_id'])}{' (Version ' + str(c['consent_version']) + ')' if c['consent_version'] else ''}</td>"
+        f"<td>{office(c['office'])}</td><td class=small>{c['index']}</td></tr>"
+        for c in report["consents"]
+    ) or "<tr><td colspan=5>Keine Einträge.</td></tr>"
+    cp = report["checkpoint"]
+    return f"""<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><title>Auskunft nach Art. 15 DSGVO</title>
+<style>{STYLE}</style></head><body>
+<h1>Auskunft nach Art. 15 DSGVO: Übermittlungen Ihrer Daten über kimhub</h1>
+<p>Erstellt am {_date(report['generated_at'])}. Kennung der Person (Pseudonym): <code>{escape(report['person'])}</code>.</p>
+<p>Diese Auskunft nennt jede Übermittlung Ihrer Daten zwischen Behörden über kimhub, auch abgelehnte, mit
+empfangender Stelle, Zweck, Datenkategorien und der Einwilligung, auf der sie beruhte. Inhalte der
+Nachrichten sind im Protokoll nicht gespeichert.</p>
+<h2>Übermittlungen</h2>
+<table><tr><th>Zeitpunkt</th><th>Empfangende Stelle</th><th>Zweck</th><th>Übermittelte Datenkategorien</th>
+<th>Entfernte Datenkategorien</th><th>Einwilligung</th><th>Entscheidung</th><th>Nr.</th></tr>{transfers}</table>
+<h2>Ihre Einwilligungen</h2>
+<table><tr><th>Zeitpunkt</th><th>Vorgang</th><th>Einwilligung</th><th>Erfassende Stelle</th><th>Nr.</th></tr>{consents}</table>
+<h2>Nachweis</h2>
+<p class=small>Jeder Eintrag ist im manipulationssicheren Protokoll (Merkle-Baum nach RFC 9162) enthalten. Der
+signierte Prüfpunkt unten umfasst {cp['size']} Einträge; die maschinenlesbare Fassung dieser Auskunft
+(JSON, Art. 20 DSGVO) enthält zu jedem Eintrag den Inklusionsnachweis.</p>
+<pre>{escape(cp['note'])}</pre>
+<p class=small>Beschwerden können Sie an die Landesbeauftragte für Datenschutz und Informationsfreiheit
+Nordrhein-Westfalen (LDI NRW) richten (Art. 77 DSGVO).</p>
+</body></html>
+"""

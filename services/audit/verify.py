@@ -1,0 +1,141 @@
+"""Offline verification of an exported transfer log (``kimhub audit verify``).
+
+Input: the export (JSON Lines: ``{"index", "leaf_hash", "record"}`` in log order), a signed
+checkpoint, the public key(s), optionally older checkpoints seen before. Needs no database and no
+running hub; memory does not grow with the log (only with the number of damaged records).
+
+What it finds, each named with the first bad record index:
+- *modified*: a record whose bytes no longer hash to the leaf stored at append time;
+- *missing*: an index that is skipped;
+- *reordered*: a record that sits at another record's place;
+- *inserted*: a record that was not there at append time (later records shifted);
+- *root mismatch*: the records do not produce the signed root (e.g. leaf hashes rewritten too),
+  bounded by the older checkpoints that still match;
+- *rolled back*: the checkpoint is older than one seen before, or not consistent with it.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from services.audit import merkle
+from services.audit.checkpoint import Checkpoint, NoteError, NoteVerifier, open_checkpoint
+from services.audit.record import canonical_json
+
+
+@dataclass
+class Problem:
+    kind: str  # modified | missing | reordered | inserted | root_mismatch | rolled_back | malformed
+    index: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"record {self.index}" if self.index is not None else "log"
+        return f"{self.kind}: {where}: {self.detail}"
+
+
+@dataclass
+class Report:
+    checkpoint: Checkpoint | None = None
+    records: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.checkpoint is not None
+
+    @property
+    def first(self) -> Problem | None:
+        return min(self.problems, key=lambda p: (p.index is None, p.index or 0)) if self.problems else None
+
+
+def verify(lines: Iterable[str], checkpoint_note: str, verifiers: list[NoteVerifier],
+           previous_notes: Iterable[str] = (), require_all: bool = False) -> Report:
+    report = Report()
+    try:
+        cp = open_checkpoint(checkpoint_note, verifiers, require_all=require_all)
+    except (NoteError, ValueError) as exc:
+        report.problems.append(Problem("malformed", None, f"checkpoint not verified: {exc}"))
+        return report
+    report.checkpoint = cp
+    previous: list[Checkpoint] = []
+    for note in previous_notes:
+        try:
+            old = open_checkpoint(note, verifiers, origin=cp.origin)
+        except (NoteError, ValueError) as exc:
+            report.problems.append(Problem("malformed", None, f"older checkpoint not verified: {exc}"))
+            continue
+        if old.size > cp.size:
+            report.problems.append(Problem(
+                "rolled_back", None, f"the checkpoint (size {cp.size}) is older than one seen before (size {old.size})"))
+        previous.append(old)
+    targets = sorted({p.size: p for p in previous if p.size <= cp.size}.values(), key=lambda p: p.size)
+    targets.append(cp)
+
+    tree = merkle.CompactRange()
+    expected = 0
+    suspects: dict[bytes, int] = {}  # stored leaf hash -> index, only for mismatches
+    mismatched: list[tuple[int, bytes]] = []  # (index, recomputed leaf hash)
+    last_good = 0  # largest checkpoint size whose root the records still reproduce
+    t = 0
+    for line_no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if tree.size >= cp.size:
+            break  # records after the checkpoint are not covered by it
+        try:
+            entry = json.loads(line)
+            index, record = int(entry["index"]), entry["record"]
+            stored = bytes.fromhex(entry["leaf_hash"]) if entry.get("leaf_hash") else None
+            actual = merkle.leaf_hash(canonical_json(record))
+        except (ValueError, KeyError, TypeError) as exc:
+            report.problems.append(Problem("malformed", expected, f"line {line_no} unreadable ({type(exc).__name__})"))
+            actual, index, stored = merkle.leaf_hash(line.encode()), expected, None
+        if index > expected:
+            report.problems.append(Problem("missing", expected, f"indexes {expected}..{index - 1} are not in the log"))
+        elif index < expected:
+            report.problems.append(Problem("reordered", index, f"index {index} appears again after {expected - 1}"))
+        if stored is not None and stored != actual:
+            suspects[stored] = tree.size
+            mismatched.append((tree.size, actual))
+        tree.append(actual)
+        expected = max(expected, index) + 1
+        report.records += 1
+        while t < len(targets) and tree.size == targets[t].size:
+            if tree.root() == targets[t].root:
+                last_good = tree.size
+            t += 1
+    _classify(report, mismatched, suspects)
+    if tree.size < cp.size:
+        report.problems.append(Problem("missing", tree.size, f"the log ends at {tree.size} records, "
+                                                             f"the checkpoint covers {cp.size}"))
+    elif tree.root() != cp.root and not report.problems:
+        report.problems.append(Problem("root_mismatch", last_good, (
+            f"the records do not produce the signed root of size {cp.size}; the first changed record lies "
+            f"at or after index {last_good} (the last checkpoint that still matches)")))
+    for old in previous:
+        if old.size <= cp.size and last_good < old.size and not report.problems:
+            report.problems.append(Problem("rolled_back", None, f"not consistent with the checkpoint of size {old.size}"))
+    return report
+
+
+def _classify(report: Report, mismatched: list[tuple[int, bytes]], suspects: dict[bytes, int]) -> None:
+    """Tell moved records (their hash was stored at another index) from changed ones."""
+    for i, (index, actual) in enumerate(mismatched):
+        origin = suspects.get(actual)
+        if origin is None:
+            following = mismatched[i + 1] if i + 1 < len(mismatched) else None
+            shifted = following is not None and following[0] == index + 1 and suspects.get(following[1]) == index
+            if shifted:
+                report.problems.append(Problem("inserted", index, "a record that was not in the log at append time"))
+            else:
+                report.problems.append(Problem("modified", index, "the record does not match its leaf hash"))
+        elif origin == index - 1 and any(p.kind == "inserted" and p.index < index for p in report.problems):
+            continue  # a record shifted by an insertion before it
+        elif origin == index + 1:
+            if not any(p.kind == "missing" and p.index < index for p in report.problems):
+                report.problems.append(Problem("missing", index, "the record appended here was removed "
+                                                                 "(later records moved up)"))
+        else:
+            report.problems.append(Problem("reordered", index, f"this record was appended at index {origin}"))
