@@ -95,9 +95,15 @@ TEST_PSEUDONYM_KEY = "6b696d6875622d746573742d707365756479642d6b65792d3031323334
 TEST_SIGNING_KEY = "PRIVATE+KEY+kimhub-test+606576f9+AWRwGM0t+P+AeAWPg+/FSGIbSinRAAE7GFLjRaWKlTYf"
 
 
+# The DPO's own key, allowed to cosign checkpoints.
+TEST_DPO_SKEY = "PRIVATE+KEY+dsb-rhein-sieg+f0486018+AQvJHVJVh22IJ7S70jAX8Rk77pATPdAtcgjtwwIsBF/U"
+TEST_DPO_VKEY = "dsb-rhein-sieg+f0486018+ARIXsMajdw3DGomS3Tclk+dRoW08IizIov9Jq5RK04yO"
+
+
 def audit_env() -> dict[str, str]:
     return {"KIMHUB_LOG_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY, "KIMHUB_LOG_SIGNING_KEY": TEST_SIGNING_KEY,
-            "KIMHUB_LOG_ORIGIN": "kimhub-test/transfer-log"}
+            "KIMHUB_LOG_ORIGIN": "kimhub-test/transfer-log", "KIMHUB_LOG_COSIGNER_KEYS": TEST_DPO_VKEY,
+            "KIMHUB_CHECKPOINT_INTERVAL_SECONDS": "1"}
 
 
 def make_audit_log():

@@ -2,9 +2,8 @@
 Never payloads."""
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from contracts.base import Contract
 from contracts.consent import PERSON_PATTERN
 from contracts.purposes import Purpose
 from contracts.transfer import Decision
@@ -80,8 +79,10 @@ async def checkpoint(size: int, request: Request, actor: Actor = Depends(dpo)):
         return await service.checkpoint_note(conn, size)
 
 
-class Cosignature(Contract):
-    note: str
+class Cosignature(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # no whitespace stripping: a signed note is byte-exact
+
+    note: str = Field(max_length=20_000)
 
 
 @router.post("/checkpoints/{size}/cosignatures", status_code=201)
