@@ -22,27 +22,33 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             return await self._reject(send)
         seen = 0
-        started = False
+        exceeded = False
+        rejected = False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise _TooLarge()
             return message
 
-        async def tracking_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def guarded_send(message):
+            # The framework may turn our _TooLarge into its own error response (e.g. 400):
+            # whatever it answers after the limit was exceeded is replaced by the 413.
+            nonlocal rejected
+            if not exceeded:
+                await send(message)
+            elif not rejected:
+                rejected = True
+                await self._reject(send)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
-            if not started:
+            if not rejected:
                 await self._reject(send)
 
     async def _reject(self, send) -> None:

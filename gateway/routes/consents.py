@@ -1,7 +1,7 @@
 """Consents: record, amend, revoke, list per person (case managers of the recording office)."""
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
 from contracts.consent import PERSON_PATTERN, ConsentTerms, RevocationMethod
@@ -66,6 +66,7 @@ persons = APIRouter(prefix="/persons", tags=["consents"])
 
 
 @persons.get("/{person}/consents", response_model=list[ConsentOut])
-async def list_consents(person: str, request: Request, actor: Actor = Depends(case_manager)):
+async def list_consents(request: Request, person: str = Path(pattern=PERSON_PATTERN),
+                        actor: Actor = Depends(case_manager)):
     async with unit_of_work(request) as conn:
         return [v.__dict__ for v in await service.list_for_person(conn, actor, person)]

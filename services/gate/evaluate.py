@@ -24,7 +24,8 @@ class Evaluation:
     categories: PayloadCategories
 
     def reasons(self) -> list[dict]:
-        fields = {**self.categories.optional, **self.categories.required}
+        req, opt = self.categories.required, self.categories.optional
+        fields = {c: req.get(c, ()) + opt.get(c, ()) for c in req.keys() | opt.keys()}
         return [explain.as_dict(r, fields) for r in self.decision.reasons]
 
 
