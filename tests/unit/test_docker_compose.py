@@ -16,15 +16,16 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from services.runtime import COMPONENTS
 from services.shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
 ENV_PREFIX = "KIMHUB_"
-CLI_SUBCOMMANDS = {"run", "serve", "migrate", "token"}
-SERVE_TARGETS = {"gateway", "gate", "delivery", "relay"}
-EXPECTED_HUB_SERVICES = {"migrate", "gateway", "gate", "delivery", "relay"}
+CLI_SUBCOMMANDS = {"run", "serve", "migrate", "token", "audit"}
+SERVE_TARGETS = set(COMPONENTS)
+EXPECTED_HUB_SERVICES = {"migrate", *COMPONENTS}
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}, ${VAR:+alt}, ${VAR+alt}
 _INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}")
