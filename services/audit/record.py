@@ -8,7 +8,7 @@ never a name, never a payload; the person appears only as a keyed pseudonym.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import ClassVar
 
@@ -19,6 +19,11 @@ def canonical_json(value: dict) -> bytes:
 
 def rfc3339(t: datetime) -> str:
     return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _shallow(obj) -> dict:
+    """Field values by name (dataclasses.asdict deep-copies, which dominated append time)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def parse_time(s: str) -> datetime:
@@ -49,7 +54,7 @@ class TransferLogRecord:
     payload_sha256: str = ""
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = _shallow(self)
         d["kind"] = self.KIND
         d["recorded_at"] = rfc3339(self.recorded_at)
         d["categories_sent"] = sorted(self.categories_sent)
@@ -88,7 +93,7 @@ class ConsentLogRecord:
     revocation_method: str = ""
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = _shallow(self)
         d["kind"] = self.KIND
         d["provisions"] = list(self.provisions)
         for key in ("recorded_at", "valid_from", "valid_until"):
