@@ -25,6 +25,7 @@ async def on_office_delivery(conn: AsyncConnection, env: Envelope, body: bytes) 
         sender_office=msg.sender_office, person=msg.person, purpose=msg.purpose.value, payload=msg.payload,
         categories=msg.categories, removed_categories=msg.removed_categories, consent_id=msg.consent_id,
         consent_version=msg.consent_version, legal_basis=msg.legal_basis, delivered_at=msg.delivered_at,
+        stored_at=utcnow(),
     ))
 
 

@@ -18,6 +18,7 @@ inbox_items = Table(
     Column("consent_version", Integer, nullable=True),
     Column("legal_basis", String(100), nullable=False),
     Column("delivered_at", UtcDateTime, nullable=False),
+    Column("stored_at", UtcDateTime, nullable=True),  # when the office inbox committed it
     Column("received_at", UtcDateTime, nullable=True),
     Column("received_by", String(255), nullable=True),
     Index("ix_inbox_items_office", "office", "delivered_at"),

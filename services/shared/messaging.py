@@ -12,14 +12,15 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
+from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.envelope import Envelope
@@ -27,7 +28,7 @@ from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.outbox import Publisher
 from services.shared.settings import Settings
-from services.shared.tables import processed_messages
+from services.shared.tables import dead_letters, processed_messages
 
 log = logging.getLogger("kimhub.messaging")
 
@@ -91,9 +92,9 @@ def _failed(exc: Exception) -> asyncio.Future:
 
 async def _claim(conn: AsyncConnection, consumer: str, env: Envelope) -> bool:
     """Record that this consumer processes the event; False when it already did."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     result = await conn.execute(
-        insert(processed_messages)
+        dialect_insert(processed_messages)
         .values(consumer=consumer, ce_source=env.source, ce_id=env.id, processed_at=utcnow())
         .on_conflict_do_nothing()
     )
@@ -108,6 +109,30 @@ async def _raw(msg) -> bytes:
     return msg.body
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Errors that go away by themselves: the database or the broker is briefly unreachable."""
+    if isinstance(exc, (OperationalError, InterfaceError)) or getattr(exc, "connection_invalidated", False):
+        return True
+    return isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, KafkaError))
+
+
+class _Attempts:
+    """Failed attempts per record, so an unexpected error cannot block a partition forever."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int, int], int] = {}
+
+    def failed(self, record) -> int:
+        key = (record.topic, record.partition, record.offset)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        if len(self._counts) > 10_000:
+            self._counts.clear()
+        return self._counts[key]
+
+    def done(self, record) -> None:
+        self._counts.pop((record.topic, record.partition, record.offset), None)
+
+
 def subscribe(
     broker: KafkaBroker,
     engine: AsyncEngine,
@@ -118,8 +143,16 @@ def subscribe(
     after_commit: Callable[[], None] | None = None,
     retry_backoff: float = 0.5,
 ) -> None:
-    """Register an idempotent, at-least-once consumer of ``topic_names`` in group ``consumer``."""
+    """Register an idempotent, at-least-once consumer of ``topic_names`` in group ``consumer``.
+
+    Transient errors (database or broker away) are retried with exponential backoff for as long
+    as they last; other unexpected errors ``settings.consumer_max_attempts`` times; permanent
+    ones (invalid message, unknown office, constraint violation) are dead-lettered at once, to
+    ``<topic>.dlq`` and the ``dead_letters`` table, so a poison message never blocks its partition.
+    """
     session_ms = settings.session_timeout_ms
+    attempts = _Attempts()
+    max_attempts = settings.consumer_max_attempts
 
     @broker.subscriber(
         *topic_names,
@@ -136,7 +169,7 @@ def subscribe(
         try:
             env = Envelope.from_headers(dict(msg.headers))
         except (ValueError, ValidationError) as exc:
-            await _dead_letter(broker, record, f"invalid envelope: {_short(exc)}")
+            await dead_letter(broker, engine, consumer, record, f"invalid envelope: {_short(exc)}")
             return
         try:
             async with engine.begin() as conn:
@@ -145,25 +178,40 @@ def subscribe(
                 await handler(conn, env, msg.body)
         except _Repeat:
             log.info("%s: %s/%s already processed", consumer, env.source, env.id)
+            attempts.done(record)
             return
         except (PermanentError, ValidationError, IntegrityError) as exc:
             # IntegrityError here comes from the handler's own writes: retrying cannot help.
-            await _dead_letter(broker, record, _short(exc))
+            await dead_letter(broker, engine, consumer, record, _short(exc))
+            attempts.done(record)
             return
         except Exception as exc:
-            log.warning("%s: transient %s, will retry", consumer, type(exc).__name__)
-            await asyncio.sleep(retry_backoff)
+            n = attempts.failed(record)
+            if not is_transient(exc) and n >= max_attempts:
+                await dead_letter(broker, engine, consumer, record, f"failed {n} times: {_short(exc)}")
+                attempts.done(record)
+                return
+            delay = min(retry_backoff * 2 ** min(n - 1, 6), 30.0)
+            log.warning("%s: %s (attempt %d), retrying in %.1fs", consumer, type(exc).__name__, n, delay)
+            await asyncio.sleep(delay)
             raise
+        attempts.done(record)
         if after_commit:
             after_commit()
 
 
-async def _dead_letter(broker: KafkaBroker, record, reason: str) -> None:
+async def dead_letter(broker: KafkaBroker, engine: AsyncEngine, consumer: str, record, reason: str) -> None:
+    """Keep a message nobody can process: on ``<topic>.dlq`` and in ``dead_letters`` for admins."""
     headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
-    headers["kimhub_dlq_reason"] = reason[:500]
-    headers["kimhub_dlq_origin"] = f"{record.topic}/{record.partition}/{record.offset}"
-    await broker.publish(record.value, topics.dead_letter(record.topic), key=record.key, headers=headers)
-    log.error("dead-lettered %s/%s/%s: %s", record.topic, record.partition, record.offset, reason[:200])
+    origin = f"{record.topic}/{record.partition}/{record.offset}"
+    async with engine.begin() as conn:
+        await conn.execute(insert(dead_letters).values(
+            consumer=consumer, topic=record.topic, origin=origin,
+            key=record.key.decode(errors="replace") if record.key else None, headers=headers,
+            value=record.value or b"", reason=reason[:2000], created_at=utcnow()))
+        dlq_headers = {**headers, "kimhub_dlq_reason": reason[:500], "kimhub_dlq_origin": origin}
+        await broker.publish(record.value, topics.dead_letter(record.topic), key=record.key, headers=dlq_headers)
+    log.error("dead-lettered %s: %s", origin, reason[:200])
 
 
 def _short(exc: Exception) -> str:

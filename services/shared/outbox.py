@@ -17,15 +17,12 @@ log = logging.getLogger("kimhub.outbox")
 
 async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:
     """Add a message to the outbox inside the caller's transaction. Key = envelope subject."""
+    await enqueue_raw(conn, topic, envelope.subject, envelope.to_headers(), body.model_dump_json().encode())
+
+
+async def enqueue_raw(conn: AsyncConnection, topic: str, key: str, headers: dict[str, str], value: bytes) -> None:
     await conn.execute(
-        insert(outbox).values(
-            topic=topic,
-            key=envelope.subject,
-            headers=envelope.to_headers(),
-            value=body.model_dump_json().encode(),
-            created_at=utcnow(),
-            attempts=0,
-        )
+        insert(outbox).values(topic=topic, key=key, headers=headers, value=value, created_at=utcnow(), attempts=0)
     )
 
 

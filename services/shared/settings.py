@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     kafka_client_id: str = "kimhub"
     kafka_session_timeout_ms: int | None = Field(
         None, ge=6000, description="Consumer session timeout; default 10 s, 6 s for the embedded broker")
+    consumer_max_attempts: int = Field(5, ge=1, description="Attempts before an unexpected error dead-letters")
+    outbox_replay_seconds: int = Field(24 * 3600, ge=0,
+                                       description="After a broker lost its topics, re-publish what was sent this long ago")
     topic_partitions: int = Field(3, ge=1)
     topic_replication: int = Field(1, ge=1)
     embedded_broker_port: int = Field(19092, ge=1, le=65535)

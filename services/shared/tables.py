@@ -25,3 +25,20 @@ processed_messages = Table(
     Column("ce_id", String(100), primary_key=True),
     Column("processed_at", UtcDateTime, nullable=False),
 )
+
+# Messages a consumer could not process, kept for admins (list, replay) besides the .dlq topic.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("consumer", String(100), nullable=False),
+    Column("topic", String(255), nullable=False),
+    Column("origin", String(300), nullable=False),  # topic/partition/offset
+    Column("key", String(255), nullable=True),
+    Column("headers", Json, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("replayed_at", UtcDateTime, nullable=True),
+    Column("replayed_by", String(255), nullable=True),
+)

@@ -1,0 +1,65 @@
+"""Notices when the broker lost its topics (the embedded broker keeps nothing across a restart,
+a real cluster can be rebuilt) and recovers: topics are created again and every outbox message
+published within the replay window is published again. Consumers drop what they already
+processed (inbox table keyed by CloudEvents source + id), so a replay repeats nothing."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.shared.db import utcnow
+from services.shared.messaging import ensure_topics
+from services.shared.settings import Settings
+from services.shared.tables import outbox
+
+log = logging.getLogger("kimhub.broker-watch")
+
+
+class BrokerWatch:
+    def __init__(self, settings: Settings, engine: AsyncEngine, topic_names: list[str], interval: float = 3.0,
+                 on_replay=None):
+        self.settings = settings
+        self.engine = engine
+        self.topics = topic_names
+        self.interval = interval
+        self.on_replay = on_replay
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.check()
+            except Exception as exc:  # broker away: look again later
+                log.debug("broker check failed: %s", type(exc).__name__)
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
+            except asyncio.TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def check(self) -> int:
+        """Returns how many outbox messages were queued again (0 when all topics are there)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.bootstrap, request_timeout_ms=5000)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+        finally:
+            await admin.close()
+        if all(t in existing for t in self.topics):
+            return 0
+        await ensure_topics(self.settings, self.topics)
+        since = utcnow() - timedelta(seconds=self.settings.outbox_replay_seconds)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(outbox).where(outbox.c.published_at >= since).values(published_at=None))
+        log.warning("broker lost its topics: created them again, re-publishing %d message(s)", result.rowcount)
+        if self.on_replay:
+            self.on_replay()
+        return result.rowcount
