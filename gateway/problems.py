@@ -1,18 +1,23 @@
 """RFC 9457 problem details (``application/problem+json``) for every error the API returns."""
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth import AuthError
 from services.shared.errors import ServiceError
+from services.shared.messaging import is_transient
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("kimhub.gateway")
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-           503: "Service Unavailable"}
+           500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def problem(status: int, detail: str, type_: str = "about:blank", **extra) -> JSONResponse:
@@ -49,8 +54,24 @@ async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail))
 
 
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    if not is_transient(exc):
+        return await _internal(_request, exc)
+    response = problem(503, "Die Datenbank ist vorübergehend nicht erreichbar. Bitte erneut versuchen.",
+                       "urn:kimhub:problem:unavailable")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
+async def _internal(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled %s", type(exc).__name__)
+    return problem(500, "Interner Fehler. Es wurde nichts übermittelt.", "urn:kimhub:problem:internal")
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ServiceError, _service)
     app.add_exception_handler(AuthError, _auth)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(DBAPIError, _unavailable)
+    app.add_exception_handler(OSError, _unavailable)

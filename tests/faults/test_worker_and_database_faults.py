@@ -1,0 +1,65 @@
+"""A hub worker killed mid-batch, and PostgreSQL connections cut, during a stream of transfers."""
+import asyncio
+import signal
+import time
+
+import asyncpg
+
+from tests.conftest import _asyncpg_dsn
+from tests.e2e.conftest import start_hub, stop_hub
+from tests.faults.conftest import Stream, assert_exactly_once, consenting_persons
+
+WORKERS = ("serve", "relay", "gate", "delivery", "audit")
+
+
+def test_worker_killed_mid_batch_and_restarted(broker, database, tmp_path):
+    env = {"KIMHUB_DATABASE_URL": database, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap}
+    gateway = start_hub(env, tmp_path / "gateway", args=("serve", "gateway"))
+    workers = start_hub(env, tmp_path / "workers-1", args=WORKERS)
+    try:
+        with gateway.client("cm.rsk") as cm:
+            stream = Stream(cm, consenting_persons(cm, 4), count=80, rate=25)
+            thread = stream.start()
+            time.sleep(2.0)
+            workers.process.send_signal(signal.SIGKILL)  # no clean shutdown: offsets and rows mid-flight
+            workers.process.wait(5)
+            time.sleep(1.0)
+            workers = start_hub(env, tmp_path / "workers-2", args=WORKERS)
+            thread.join(60)
+        assert not stream.failed and len(stream.accepted) == 80
+        assert_exactly_once(database, stream.accepted)
+    finally:
+        stop_hub(workers)
+        stop_hub(gateway)
+
+
+def test_database_connections_cut_during_stream(broker, database, tmp_path):
+    hub = start_hub({"KIMHUB_DATABASE_URL": database, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap}, tmp_path / "hub")
+    name = database.rsplit("/", 1)[1]
+
+    async def cut() -> int:
+        conn = await asyncpg.connect(_asyncpg_dsn(database))
+        try:
+            return len(await conn.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE datname = $1 AND pid <> pg_backend_pid()", name))
+        finally:
+            await conn.close()
+
+    try:
+        with hub.client("cm.rsk") as cm:
+            stream = Stream(cm, consenting_persons(cm, 4), count=80, rate=25)
+            thread = stream.start()
+            cut_total = 0
+            for _ in range(3):
+                time.sleep(0.8)
+                cut_total += asyncio.run(cut())
+            thread.join(60)
+        assert cut_total > 0
+        # A request whose connection was cut gets 503 (nothing stored) and may be sent again.
+        assert set(stream.failed) <= {503}, stream.failed
+        assert len(stream.accepted) + len(stream.failed) == 80
+        assert_exactly_once(database, stream.accepted)
+        with hub.client() as anonymous:
+            assert anonymous.get("/health/ready").status_code == 200
+    finally:
+        stop_hub(hub)
