@@ -1,0 +1,112 @@
+"""Property (hypothesis): over random interleavings of grant, amend, revoke, send and delivery,
+nothing is delivered under a consent after its revocation committed, and nothing is delivered
+while the version in force does not cover it. Real PostgreSQL; the gate worker is driven by hand
+so that hypothesis controls the order of delivery."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from contracts.consent import ConsentTerms, RevocationMethod
+from contracts.envelope import Envelope
+from services.audit.tables import transfer_log
+from services.consent import service as consents
+from services.directory.model import load_directory
+from services.gate import requests
+from services.gate.worker import GateWorker
+from services.shared import migrate, topics
+from services.shared.settings import Settings
+from services.shared.tables import outbox
+from tests.conftest import create_database, drop_database, make_audit_log
+from tests.integration.test_gate_worker import CM, consent_terms, referral
+
+AUDIT = make_audit_log()
+DIRECTORY = load_directory(Settings().directory_file)
+OPS = st.lists(st.sampled_from(["grant", "narrow", "widen", "revoke", "send", "send", "deliver", "deliver"]),
+               min_size=1, max_size=14)
+
+
+def _narrow() -> ConsentTerms:
+    data = consent_terms().model_dump(mode="json")
+    data["provisions"][0]["categories"] = ["stammdaten"]  # falldaten (required in a referral) no longer covered
+    return ConsentTerms.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def database_url():
+    url = create_database()
+    engine = create_async_engine(url, poolclass=NullPool)
+    asyncio.run(migrate.upgrade(engine))
+    yield url
+    drop_database(url)
+
+
+async def _run(url: str, ops: list[str]) -> list[dict]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    gate = GateWorker(DIRECTORY, AUDIT)
+    consent_id = person = None
+    revoked = False
+    pending: list[int] = []  # outbox ids of TransferRequested not yet delivered
+    try:
+        async def deliver_oldest():
+            async with engine.begin() as conn:
+                row = (await conn.execute(select(outbox).where(outbox.c.id == pending.pop(0)))).one()
+                await gate.on_transfer_requested(conn, Envelope.from_headers(row.headers), row.value)
+
+        for op in ops:
+            async with engine.begin() as conn:
+                if op == "grant" and consent_id is None:
+                    consent_id, _, person = await consents.record(conn, CM, consent_terms(), DIRECTORY, AUDIT)
+                elif op in ("narrow", "widen") and consent_id and not revoked:
+                    terms = _narrow() if op == "narrow" else consent_terms()
+                    await consents.amend(conn, CM, consent_id, terms, DIRECTORY, AUDIT)
+                elif op == "revoke" and consent_id and not revoked:
+                    await consents.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
+                    revoked = True
+                elif op == "send" and person:
+                    outcome = await requests.send(conn, CM, referral(person), DIRECTORY, AUDIT)
+                    if outcome.status == "requested":
+                        pending.append(await conn.scalar(
+                            select(outbox.c.id).where(outbox.c.topic == topics.TRANSFER_REQUESTED)
+                            .order_by(outbox.c.id.desc()).limit(1)))
+            if op == "deliver" and pending:
+                await deliver_oldest()
+        while pending:
+            await deliver_oldest()
+        if person is None:
+            return []
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(transfer_log.c.record).where(transfer_log.c.person ==
+                                                                         AUDIT.pseudonym(person))
+                                      .order_by(transfer_log.c.seq))
+            return [json.loads(r.record) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_nothing_is_delivered_after_revocation_or_outside_the_version_in_force(database_url, ops):
+    log = _run_log = asyncio.run(_run(database_url, ops))
+    revoked = False
+    in_force: dict[int, bool] = {}  # consent version -> covers falldaten
+    current = None
+    for record in log:
+        if record["kind"] == "consent":
+            if record["event"] == "revoked":
+                revoked = True
+            else:
+                current = record["consent_version"]
+                in_force[current] = "falldaten" in record["provisions"][0]["categories"]
+        elif record["decision"] == "delivered":
+            assert not revoked, f"delivered after the revocation was logged: {ops}"
+            assert record["consent_version"] == current and in_force[current], f"not covered when delivered: {ops}"
+    decisions = [r["decision"] for r in _run_log if r["kind"] == "transfer"]
+    assert decisions.count("delivered") + decisions.count("withheld") + decisions.count("refused") == len(decisions)
