@@ -18,6 +18,7 @@ from services.delivery.service import on_office_delivery
 from services.directory.model import Directory, load_directory
 from services.gate.worker import GateWorker
 from services.shared import migrate, topics
+from services.shared.broker_watch import BrokerWatch
 from services.shared.db import create_engine
 from services.shared.embedded_broker import EmbeddedBroker
 from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
@@ -44,6 +45,7 @@ class Hub:
         self.broker = None
         self.relay: OutboxRelay | None = None
         self.checkpointer: Checkpointer | None = None
+        self.watch: BrokerWatch | None = None
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -55,7 +57,8 @@ class Hub:
         self.engine = create_engine(s.effective_database_url)
         if s.migrate_on_start:
             await migrate.upgrade(self.engine)
-        await ensure_topics(s, topics.all_topics(sorted(self.directory.offices)))
+        all_topics = topics.all_topics(sorted(self.directory.offices))
+        await ensure_topics(s, all_topics)
         self.broker = make_broker(s)
         if "relay" in self.components:
             self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
@@ -69,6 +72,8 @@ class Hub:
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+            self.watch = BrokerWatch(s, self.engine, all_topics, on_replay=self.notify_outbox)
+            self._tasks.append(asyncio.create_task(self.watch.run(), name="broker-watch"))
         if "audit" in self.components:
             self.checkpointer = Checkpointer(self.engine, self.signer, s.log_origin, s.checkpoint_interval_seconds,
                                              after_commit=self.notify_outbox)
@@ -98,6 +103,8 @@ class Hub:
     async def stop(self) -> None:
         if self.checkpointer:
             self.checkpointer.stop()
+        if self.watch:
+            self.watch.stop()
         if self.relay:
             self.relay.stop()
         for task in self._tasks:
