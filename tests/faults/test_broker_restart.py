@@ -3,11 +3,12 @@
 The hub recreates the topics and publishes again what the lost broker may not have delivered;
 consumers drop repeats. Nothing is lost, nothing is delivered twice.
 """
+import asyncio
 import signal
 import time
 
 from services.shared.embedded_broker import EmbeddedBroker
-from tests.e2e.conftest import start_hub, stop_hub
+from tests.e2e.conftest import start_hub, stop_hub, wait_for
 from tests.faults.conftest import Stream, assert_exactly_once, consenting_persons
 
 
@@ -20,13 +21,15 @@ def test_broker_killed_and_restarted_empty_mid_stream(broker, database, tmp_path
             time.sleep(1.5)
             broker.process.send_signal(signal.SIGKILL)
             broker.process.wait(5)
-            time.sleep(2)
+            with hub.client() as anonymous:  # readiness reflects the broker
+                wait_for(lambda: anonymous.get("/health/ready").json()["broker"] is False, timeout=10)
+            time.sleep(1)
             restarted = EmbeddedBroker(broker.port)
-            import asyncio
-
             asyncio.run(restarted.start())
             broker.process = restarted.process  # the fixture stops it
             thread.join(60)
+            with hub.client() as anonymous:
+                wait_for(lambda: anonymous.get("/health/ready").status_code == 200, timeout=30)
         assert not stream.failed, f"requests failed during the outage: {stream.failed}"
         assert len(stream.accepted) == 80
         assert_exactly_once(database, stream.accepted)

@@ -4,6 +4,7 @@ import signal
 import time
 
 import asyncpg
+import pytest
 
 from tests.conftest import _asyncpg_dsn
 from tests.e2e.conftest import start_hub, stop_hub
@@ -12,7 +13,8 @@ from tests.faults.conftest import Stream, assert_exactly_once, consenting_person
 WORKERS = ("serve", "relay", "gate", "delivery", "audit")
 
 
-def test_worker_killed_mid_batch_and_restarted(broker, database, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "graceful-shutdown"])
+def test_worker_stopped_mid_batch_and_restarted(broker, database, tmp_path, sig):
     env = {"KIMHUB_DATABASE_URL": database, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap}
     gateway = start_hub(env, tmp_path / "gateway", args=("serve", "gateway"))
     workers = start_hub(env, tmp_path / "workers-1", args=WORKERS)
@@ -21,8 +23,10 @@ def test_worker_killed_mid_batch_and_restarted(broker, database, tmp_path):
             stream = Stream(cm, consenting_persons(cm, 4), count=80, rate=25)
             thread = stream.start()
             time.sleep(2.0)
-            workers.process.send_signal(signal.SIGKILL)  # no clean shutdown: offsets and rows mid-flight
-            workers.process.wait(5)
+            workers.process.send_signal(sig)  # SIGKILL: offsets and rows mid-flight; SIGTERM: in-flight work finishes
+            code = workers.process.wait(30)
+            if sig == signal.SIGTERM:
+                assert code == 0, workers.log_tail()
             time.sleep(1.0)
             workers = start_hub(env, tmp_path / "workers-2", args=WORKERS)
             thread.join(60)
