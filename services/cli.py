@@ -24,9 +24,16 @@ def _logging(level: str) -> None:
 
 
 async def _serve(settings: Settings, components: tuple[str, ...]) -> None:
+    # Signal handlers first: a SIGTERM during start-up must also end in a clean stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     hub = Hub(settings, components)
-    await hub.start()
     try:
+        await hub.start()
+        if stop.is_set():
+            return
         if "gateway" in components:
             import uvicorn
 
@@ -36,12 +43,8 @@ async def _serve(settings: Settings, components: tuple[str, ...]) -> None:
                                     log_level=settings.log_level.lower(), access_log=False, lifespan="off")
             server = uvicorn.Server(config)
             print(f"kimhub listening on http://{settings.http_host}:{settings.http_port}", flush=True)
-            await server.serve()  # returns on SIGINT / SIGTERM
+            await server.serve()  # installs its own handlers; returns on SIGINT / SIGTERM
         else:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             print(f"kimhub {', '.join(components)} running", flush=True)
             await stop.wait()
     finally:

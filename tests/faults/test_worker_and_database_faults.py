@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import _asyncpg_dsn
-from tests.e2e.conftest import start_hub, stop_hub
+from tests.e2e.conftest import start_hub, stop_hub, wait_for
 from tests.faults.conftest import Stream, assert_exactly_once, consenting_persons
 
 WORKERS = ("serve", "relay", "gate", "delivery", "audit")
@@ -22,7 +22,9 @@ def test_worker_stopped_mid_batch_and_restarted(broker, database, tmp_path, sig)
         with gateway.client("cm.rsk") as cm:
             stream = Stream(cm, consenting_persons(cm, 4), count=80, rate=25)
             thread = stream.start()
-            time.sleep(2.0)
+            # stop the workers once they are busy: the first transfers have gone through
+            wait_for(lambda: len(stream.accepted) > 5 and
+                     cm.get(f"/transfers/{stream.accepted[0]}").json()["status"] == "delivered", timeout=60)
             workers.process.send_signal(sig)  # SIGKILL: offsets and rows mid-flight; SIGTERM: in-flight work finishes
             code = workers.process.wait(30)
             if sig == signal.SIGTERM:
