@@ -67,7 +67,7 @@ def create_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=15, max_overflow=15, pool_pre_ping=True)
 
 
 @asynccontextmanager

@@ -153,6 +153,44 @@ def subscribe(
     session_ms = settings.session_timeout_ms
     attempts = _Attempts()
     max_attempts = settings.consumer_max_attempts
+    slots = asyncio.Semaphore(settings.consumer_concurrency)
+
+    async def process(record) -> bool:
+        """One record in its own transaction. True if committed; raises to have it retried."""
+        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+        try:
+            env = Envelope.from_headers(headers)
+        except (ValueError, ValidationError) as exc:
+            await dead_letter(broker, engine, consumer, record, f"invalid envelope: {_short(exc)}")
+            return False
+        try:
+            async with slots, engine.begin() as conn:
+                if not await _claim(conn, consumer, env):
+                    raise _Repeat()
+                await handler(conn, env, record.value or b"")
+        except _Repeat:
+            log.info("%s: %s/%s already processed", consumer, env.source, env.id)
+            attempts.done(record)
+            return False
+        except (PermanentError, ValidationError, IntegrityError) as exc:
+            # IntegrityError here comes from the handler's own writes: retrying cannot help.
+            await dead_letter(broker, engine, consumer, record, _short(exc))
+            attempts.done(record)
+            return False
+        except Exception as exc:
+            n = attempts.failed(record)
+            if not is_transient(exc) and n >= max_attempts:
+                await dead_letter(broker, engine, consumer, record, f"failed {n} times: {_short(exc)}")
+                attempts.done(record)
+                return False
+            exc.kimhub_attempt = n  # type: ignore[attr-defined]
+            raise
+        attempts.done(record)
+        return True
+
+    async def in_order(records: list) -> int:
+        """One key's records, strictly in offset order; stops at the first failure."""
+        return sum([await process(r) for r in records])
 
     @broker.subscriber(
         *topic_names,
@@ -161,43 +199,29 @@ def subscribe(
         auto_offset_reset="earliest",
         session_timeout_ms=session_ms,
         heartbeat_interval_ms=max(1000, session_ms // 5),
+        batch=True,
+        max_records=settings.consumer_batch,
         decoder=_raw,
         title=f"{consumer}",
     )
     async def _consume(msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        try:
-            env = Envelope.from_headers(dict(msg.headers))
-        except (ValueError, ValidationError) as exc:
-            await dead_letter(broker, engine, consumer, record, f"invalid envelope: {_short(exc)}")
-            return
-        try:
-            async with engine.begin() as conn:
-                if not await _claim(conn, consumer, env):
-                    raise _Repeat()
-                await handler(conn, env, msg.body)
-        except _Repeat:
-            log.info("%s: %s/%s already processed", consumer, env.source, env.id)
-            attempts.done(record)
-            return
-        except (PermanentError, ValidationError, IntegrityError) as exc:
-            # IntegrityError here comes from the handler's own writes: retrying cannot help.
-            await dead_letter(broker, engine, consumer, record, _short(exc))
-            attempts.done(record)
-            return
-        except Exception as exc:
-            n = attempts.failed(record)
-            if not is_transient(exc) and n >= max_attempts:
-                await dead_letter(broker, engine, consumer, record, f"failed {n} times: {_short(exc)}")
-                attempts.done(record)
-                return
+        # Records of different persons (keys) are processed concurrently, each person's in order.
+        # The batch's offsets are committed only when every record is committed or dead-lettered;
+        # otherwise the batch comes again and the records already done are recognised and skipped.
+        by_key: dict[bytes | None, list] = {}
+        for record in msg.raw_message:
+            by_key.setdefault(record.key, []).append(record)
+        results = await asyncio.gather(*(in_order(rs) for rs in by_key.values()), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if any(r for r in results if not isinstance(r, BaseException)) and after_commit:
+            after_commit()
+        if failures:
+            exc = failures[0]
+            n = getattr(exc, "kimhub_attempt", 1)
             delay = min(retry_backoff * 2 ** min(n - 1, 6), 30.0)
             log.warning("%s: %s (attempt %d), retrying in %.1fs", consumer, type(exc).__name__, n, delay)
             await asyncio.sleep(delay)
-            raise
-        attempts.done(record)
-        if after_commit:
-            after_commit()
+            raise exc
 
 
 async def dead_letter(broker: KafkaBroker, engine: AsyncEngine, consumer: str, record, reason: str) -> None:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     kafka_client_id: str = "kimhub"
     kafka_session_timeout_ms: int | None = Field(
         None, ge=6000, description="Consumer session timeout; default 10 s, 6 s for the embedded broker")
+    consumer_batch: int = Field(200, ge=1, description="Records a consumer takes from the broker at once")
+    consumer_concurrency: int = Field(8, ge=1, description="Records processed at once (different persons)")
     consumer_max_attempts: int = Field(5, ge=1, description="Attempts before an unexpected error dead-letters")
     outbox_replay_seconds: int = Field(24 * 3600, ge=0,
                                        description="After a broker lost its topics, re-publish what was sent this long ago")

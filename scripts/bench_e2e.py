@@ -1,0 +1,243 @@
+"""End-to-end benchmark (issue 5): transfers/s from HTTP accept to the recipient inbox commit, at
+saturation and at a fixed offered load, with latency percentiles and the hub's peak memory; in the
+same run the baseline of raw aiokafka produce -> consume of same-size messages through the same broker.
+
+    .venv/bin/python scripts/bench_e2e.py [--saturation 3000] [--concurrency 32] [--rate 200] [--seconds 15]
+
+Starts its own scratch PostgreSQL database (on --server), its own broker process (tansu) and the
+hub as a real process (`kimhub run`). The load generator runs on the same machine (2 cores here),
+so it competes with the hub for CPU: the numbers are conservative. Prints Markdown for docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: E402
+
+from gateway.auth import issue_dev_token  # noqa: E402
+from services.audit.checkpoint import NoteSigner  # noqa: E402
+from services.shared.embedded_broker import EmbeddedBroker  # noqa: E402
+from services.shared.settings import Settings  # noqa: E402
+
+TEXT = ("Die Person lebt seit 2017 in Troisdorf, besucht einen Integrationskurs und arbeitet in Teilzeit. "
+        "Für die Prüfung einer Aufenthaltsperspektive werden die Unterlagen vorbereitet. ")
+
+
+def payload(person: str) -> dict:
+    return {"person": person, "municipality": "05382068", "recipient": {"kind": "abh"},
+            "purpose": "aufenthaltsperspektive",
+            "payload": {"reason": TEXT[:400], "requested_action": "Beratungstermin anbieten",
+                        "case_notes": (TEXT * 8)[:1400], "person": {"given_name": "Amina", "family_name": "Beispiel",
+                                                                  "address": "Musterstraße 1, 53840 Troisdorf"}}}
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def stored_at(dsn: str, ids: list[str]) -> dict[str, float]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT transfer_id, extract(epoch from stored_at) AS t FROM inbox_items "
+                                "WHERE transfer_id = ANY($1)", ids)
+        return {r["transfer_id"]: float(r["t"]) for r in rows}
+    finally:
+        await conn.close()
+
+
+async def wait_stored(dsn: str, ids: list[str], timeout: float = 600) -> dict[str, float]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = await stored_at(dsn, ids)
+        if len(done) == len(ids):
+            return done
+        await asyncio.sleep(0.5)
+    raise SystemExit(f"only {len(done)} of {len(ids)} transfers reached the inbox")
+
+
+async def send_one(client: httpx.AsyncClient, person: str, sent: dict[str, float]) -> None:
+    t = time.time()
+    r = await client.post("/transfers", json=payload(person))
+    if r.status_code != 202:
+        raise SystemExit(f"transfer not accepted: {r.status_code} {r.text[:200]}")
+    sent[r.json()["transfer_id"]] = t
+
+
+async def saturation(client, persons, n: int, concurrency: int, dsn: str) -> dict:
+    sent: dict[str, float] = {}
+    queue = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(persons[i % len(persons)])
+
+    async def worker():
+        while not queue.empty():
+            await send_one(client, queue.get_nowait(), sent)
+
+    start = time.time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    accepted_s = time.time() - start
+    done = await wait_stored(dsn, list(sent))
+    latencies = [(done[t] - sent[t]) * 1000 for t in sent]
+    return {"n": n, "accept_rate": n / accepted_s, "throughput": n / (max(done.values()) - start),
+            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
+
+
+async def offered(client, persons, rate: float, seconds: float, dsn: str) -> dict:
+    sent: dict[str, float] = {}
+    n = int(rate * seconds)
+    wall = time.time()
+    start = time.monotonic()
+    tasks = []
+    for i in range(n):
+        await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(send_one(client, persons[i % len(persons)], sent)))
+    await asyncio.gather(*tasks)
+    done = await wait_stored(dsn, list(sent))
+    latencies = [(done[t] - sent[t]) * 1000 for t in sent]
+    return {"n": n, "rate": rate, "throughput": n / (max(done.values()) - wall), "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
+
+
+async def raw_baseline(bootstrap: str, n: int, size: int) -> dict:
+    topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 3, 1)])
+    await admin.close()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"g-{topic}", auto_offset_reset="earliest",
+                                session_timeout_ms=6000, heartbeat_interval_ms=1500)
+    await consumer.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, linger_ms=1)
+    await producer.start()
+    latencies: list[float] = []
+    got = 0
+    try:
+        while not consumer.assignment():
+            await asyncio.sleep(0.1)
+        body = os.urandom(size // 2).hex().encode()
+        start = time.time()
+
+        async def consume():
+            nonlocal got
+            while got < n:
+                batches = await consumer.getmany(timeout_ms=500)
+                now = time.time()
+                for records in batches.values():
+                    for r in records:
+                        latencies.append((now - float(dict(r.headers)["t"].decode())) * 1000)
+                        got += 1
+
+        reader = asyncio.create_task(consume())
+        futures = [await producer.send(topic, body, key=str(i % 50).encode(), headers=[("t", str(time.time()).encode())])
+                   for i in range(n)]
+        await asyncio.gather(*futures)
+        await reader
+        elapsed = time.time() - start
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return {"n": n, "throughput": n / elapsed, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--saturation", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--persons", type=int, default=50)
+    args = parser.parse_args()
+
+    db = f"kimhub_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(args.server)
+    await admin.execute(f'CREATE DATABASE "{db}"')
+    await admin.close()
+    dsn = args.server.rsplit("/", 1)[0] + f"/{db}"
+    broker = EmbeddedBroker(19876)
+    await broker.start()
+    data_dir = Path(tempfile.mkdtemp())
+    port = 18765
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KIMHUB_")},
+           "KIMHUB_DATABASE_URL": dsn, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap, "KIMHUB_KAFKA_IDEMPOTENCE": "false",
+           "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000", "KIMHUB_DATA_DIR": str(data_dir),
+           "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "WARNING",
+           "KIMHUB_LOG_PSEUDONYM_KEY": hashlib.sha256(b"bench").hexdigest(),
+           "KIMHUB_LOG_SIGNING_KEY": NoteSigner.generate("kimhub-bench").skey}
+    hub = subprocess.Popen([sys.executable, "-m", "services.cli", "run"], cwd=ROOT, env=env,
+                           stdout=open(data_dir / "hub.log", "wb"), stderr=subprocess.STDOUT)
+    if os.environ.get("BENCH_PROFILE"):  # py-spy the hub during the run: BENCH_PROFILE=out.txt
+        subprocess.Popen(["py-spy", "record", "-p", str(hub.pid), "-d", "40", "-f", "raw", "-o",
+                          os.environ["BENCH_PROFILE"], "--nonblocking"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(240):
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.25)
+        token = issue_dev_token(Settings(data_dir=data_dir), "cm.rsk")
+        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                                     limits=limits) as client:
+            consent = {"municipality": "05382068", "valid_from": "2025-01-01T00:00:00Z",
+                       "provisions": [{"recipient": {"kind": "abh"}, "purposes": ["aufenthaltsperspektive"],
+                                       "categories": ["stammdaten", "falldaten"]}],
+                       "evidence": {"form_sha256": "ab" * 32, "form_version": "F1", "language": "de"}}
+            persons = [(await client.post("/consents", json=consent)).json()["person"] for _ in range(args.persons)]
+            size = len(httpx.Request("POST", base, json=payload(persons[0])).content)
+            await saturation(client, persons, 200, args.concurrency, dsn)  # warm-up
+            sat = await saturation(client, persons, args.saturation, args.concurrency, dsn)
+            fixed = await offered(client, persons, args.rate, args.seconds, dsn)
+        memory = peak_rss_mb(hub.pid)
+        raw = await raw_baseline(broker.bootstrap, 20000, size)
+    finally:
+        hub.terminate()
+        hub.wait(30)
+        broker.stop()
+        admin = await asyncpg.connect(args.server)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await admin.close()
+
+    print(f"request body: {size} bytes; hub peak RSS: {memory:.0f} MB\n")
+    print("| measurement | transfers/s | p50 ms | p95 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| hub, saturation ({sat['n']} transfers, {args.concurrency} concurrent) | {sat['throughput']:.0f} "
+          f"(accepted {sat['accept_rate']:.0f}/s) | {sat['p50']:.0f} | {sat['p95']:.0f} | {sat['p99']:.0f} |")
+    print(f"| hub, offered {fixed['rate']:.0f}/s for {args.seconds:.0f} s | {fixed['throughput']:.0f} | {fixed['p50']:.0f} "
+          f"| {fixed['p95']:.0f} | {fixed['p99']:.0f} |")
+    print(f"| raw aiokafka produce -> consume ({raw['n']} × {size} B) | {raw['throughput']:.0f} | {raw['p50']:.0f} "
+          f"| – | {raw['p99']:.0f} |")
+    print(f"\nratio hub / raw (saturation throughput): {sat['throughput'] / raw['throughput']:.3f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
