@@ -28,12 +28,20 @@ class RecipientSpec(Contract):
         return self
 
 
+class Direction(StrEnum):
+    OUTBOUND = "outbound"  # the recording office may send to ``recipient``
+    INBOUND = "inbound"  # ``recipient`` may send back to the recording office (the way back)
+    BOTH = "both"
+
+
 class Provision(Contract):
-    """One permission of a consent: to this recipient, for these purposes, these categories."""
+    """One permission of a consent: between the recording office and this other office, for these
+    purposes, these categories, in this direction."""
 
     recipient: RecipientSpec
     purposes: list[Purpose] = Field(min_length=1)
     categories: list[DataCategory] = Field(min_length=1)
+    direction: Direction = Direction.OUTBOUND
 
 
 class Evidence(Contract):

@@ -13,12 +13,20 @@ from datetime import datetime
 from enum import StrEnum
 
 
+OUTBOUND, INBOUND, BOTH = "outbound", "inbound", "both"
+
+
 @dataclass(frozen=True)
 class ProvisionRule:
+    """One permission. ``office``/``kind`` name the other office: the recipient (outbound: the
+    recording office sends to it) or the sender of the way back (inbound: it sends to the
+    recording office)."""
+
     purposes: frozenset[str]
     categories: frozenset[str]
     office: str | None = None  # exactly one of office / kind is set
     kind: str | None = None
+    direction: str = OUTBOUND
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class TransferFacts:
     purpose: str
     required_categories: frozenset[str]
     optional_categories: frozenset[str] = frozenset()
+    sender: Recipient | None = None  # the sending office as a counterpart: enables inbound consents
 
 
 class ReasonCode(StrEnum):
@@ -98,18 +107,39 @@ def provision_covers_recipient(p: ProvisionRule, v: ConsentVersion, r: Recipient
     return p.kind == r.kind and v.municipality in r.competent_for
 
 
+def _inbound(v: ConsentVersion, facts: TransferFacts) -> bool:
+    """A version recorded by the recipient speaks about the way back to it."""
+    return v.recorded_office != facts.sender_office
+
+
+def _relevant(v: ConsentVersion, facts: TransferFacts) -> list[ProvisionRule]:
+    """The provisions of a version that speak about this transfer's direction."""
+    if _inbound(v, facts):
+        return [p for p in v.provisions if p.direction in (INBOUND, BOTH)]
+    return [p for p in v.provisions if p.direction in (OUTBOUND, BOTH)]
+
+
+def _counterpart(v: ConsentVersion, facts: TransferFacts) -> Recipient:
+    return facts.sender if _inbound(v, facts) else facts.recipient
+
+
 def covered_categories(v: ConsentVersion, facts: TransferFacts) -> frozenset[str]:
-    """Categories one version allows for this recipient and purpose (union over its provisions)."""
+    """Categories one version allows for this transfer and purpose (union over its provisions)."""
     out: set[str] = set()
-    for p in v.provisions:
-        if facts.purpose in p.purposes and provision_covers_recipient(p, v, facts.recipient):
+    other = _counterpart(v, facts)
+    for p in _relevant(v, facts):
+        if facts.purpose in p.purposes and provision_covers_recipient(p, v, other):
             out |= p.categories
     return frozenset(out)
 
 
 def decide(versions: list[ConsentVersion], facts: TransferFacts, now: datetime) -> Decision:
-    """Decide one transfer. Unknown or unrelated consents never allow anything."""
-    mine = [v for v in versions if v.person == facts.person and v.recorded_office == facts.sender_office]
+    """Decide one transfer. Unknown or unrelated consents never allow anything.
+
+    Outbound: consents the sending office recorded. Inbound (the way back, only when ``facts.sender``
+    is given): consents the receiving office recorded, through their inbound provisions."""
+    offices = {facts.sender_office} | ({facts.recipient.office} if facts.sender is not None else set())
+    mine = [v for v in versions if v.person == facts.person and v.recorded_office in offices]
     active = [v for v in mine if is_active(v, now)]
     best: tuple[tuple, ConsentVersion, frozenset[str]] | None = None
     for v in active:
@@ -155,10 +185,11 @@ def _inactive_reason(v: ConsentVersion, now: datetime) -> Reason:
 
 
 def _gaps(v: ConsentVersion, facts: TransferFacts) -> tuple[Reason, ...]:
-    r = facts.recipient
-    for_recipient = [p for p in v.provisions if provision_covers_recipient(p, v, r)]
+    r = _counterpart(v, facts)
+    provisions = _relevant(v, facts)
+    for_recipient = [p for p in provisions if provision_covers_recipient(p, v, r)]
     if not for_recipient:
-        other_place = any(p.kind == r.kind and v.municipality not in r.competent_for for p in v.provisions)
+        other_place = any(p.kind == r.kind and v.municipality not in r.competent_for for p in provisions)
         code = ReasonCode.OTHER_JURISDICTION if other_place else ReasonCode.RECIPIENT_NOT_COVERED
         return (Reason(code, v.consent_id, v.version),)
     if not any(facts.purpose in p.purposes for p in for_recipient):

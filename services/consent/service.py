@@ -128,6 +128,7 @@ def to_domain(consent_id: str, version: int, person: str, office: str, terms: Co
             ProvisionRule(
                 purposes=frozenset(p.purposes), categories=frozenset(p.categories),
                 office=p.recipient.office, kind=p.recipient.kind.value if p.recipient.kind else None,
+                direction=p.direction.value,
             ) for p in terms.provisions
         ),
         valid_from=terms.valid_from, valid_until=terms.valid_until, recorded_at=recorded_at,
