@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from contracts.audit import CheckpointV1
+from contracts.checklist import PrecheckedReferralV1
+from contracts.feedback import ErgebnisV1, NachforderungV1, NichtZustaendigV1, SachstandV1, TerminV1
+from contracts.notice import EinbuergerungsmitteilungV1
 from contracts.consent import ConsentRevokedV1, ConsentVersionV1
 from contracts.transfer import OfficeDeliveryV1, ReceiptV1, ReferralV1, RefusalV1, TransferRequestedV1
 
@@ -33,6 +36,13 @@ CONTRACTS: tuple[ContractInfo, ...] = (
     ContractInfo("de.nrw.kim.transfer.refusal.v1", RefusalV1, "transfer-refusal.v1.json"),
     ContractInfo("de.nrw.kim.referral.v1", ReferralV1, "referral.v1.json"),  # the payload contract
     ContractInfo("de.nrw.kim.audit.checkpoint.v1", CheckpointV1, "audit-checkpoint.v1.json"),
+    ContractInfo("de.nrw.kim.prechecked-referral.v1", PrecheckedReferralV1, "prechecked-referral.v1.json"),
+    ContractInfo("de.nrw.kim.notice.einbuergerung.v1", EinbuergerungsmitteilungV1, "notice-einbuergerung.v1.json"),
+    ContractInfo("de.nrw.kim.feedback.nachforderung.v1", NachforderungV1, "feedback-nachforderung.v1.json"),
+    ContractInfo("de.nrw.kim.feedback.termin.v1", TerminV1, "feedback-termin.v1.json"),
+    ContractInfo("de.nrw.kim.feedback.sachstand.v1", SachstandV1, "feedback-sachstand.v1.json"),
+    ContractInfo("de.nrw.kim.feedback.ergebnis.v1", ErgebnisV1, "feedback-ergebnis.v1.json"),
+    ContractInfo("de.nrw.kim.feedback.nicht-zustaendig.v1", NichtZustaendigV1, "feedback-nicht-zustaendig.v1.json"),
 )
 
 _BY_TYPE = {info.ce_type: info for info in CONTRACTS}

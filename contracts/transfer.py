@@ -59,11 +59,15 @@ class ReferralV1(Contract):
     )
     case_notes: str | None = categorised(C.FALLDATEN, None, max_length=8000, description="Beratungsverlauf")
     documents: list[DocumentRef] | None = categorised(C.DOKUMENTE, None, max_length=50, description="Unterlagen")
+    in_reply_to: str | None = categorised(C.FALLDATEN, None, max_length=40,
+                                          description="Antwort auf eine Nachforderung (Übermittlung)")
 
 
-# Message types a transfer can carry: name -> payload contract.
-PAYLOAD_CONTRACTS: dict[str, type[BaseModel]] = {"referral.v1": ReferralV1}
-MessageType = Literal["referral.v1"]
+MessageType = Literal[
+    "referral.v1", "prechecked-referral.v1", "notice.einbuergerung.v1",
+    "feedback.nachforderung.v1", "feedback.termin.v1", "feedback.sachstand.v1", "feedback.ergebnis.v1",
+    "feedback.nicht-zustaendig.v1",
+]
 
 
 class TransferStatus(StrEnum):
@@ -94,6 +98,7 @@ class TransferRequestedV1(Contract):
     purpose: Purpose
     payload: dict
     requested_at: AwareDatetime
+    legal_basis: str | None = None  # set for statutory routes; consent otherwise
 
 
 class OfficeDeliveryV1(Contract):
@@ -136,3 +141,4 @@ class RefusalV1(Contract):
     decision: Literal["refused", "withheld"]
     reasons: list[ReasonV1]
     decided_at: AwareDatetime
+

@@ -14,6 +14,7 @@ from services.consent.domain import Decision, Recipient, TransferFacts, decide
 from services.consent.service import versions_for
 from services.directory.model import Directory
 from services.gate.minimise import PayloadCategories, payload_categories
+from services.gate.statutory import load_routes
 
 LEGAL_BASIS_CONSENT = "Einwilligung: Art. 6 Abs. 1 lit. a, Art. 9 Abs. 2 lit. a DSGVO"
 
@@ -22,23 +23,48 @@ LEGAL_BASIS_CONSENT = "Einwilligung: Art. 6 Abs. 1 lit. a, Art. 9 Abs. 2 lit. a 
 class Evaluation:
     decision: Decision
     categories: PayloadCategories
+    legal_basis: str = LEGAL_BASIS_CONSENT
+    policy_reasons: tuple[dict, ...] = ()  # refusals by office policy, not by consent
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed and not self.policy_reasons
 
     def reasons(self) -> list[dict]:
         req, opt = self.categories.required, self.categories.optional
         fields = {c: req.get(c, ()) + opt.get(c, ()) for c in req.keys() | opt.keys()}
-        return [explain.as_dict(r, fields) for r in self.decision.reasons]
+        return [explain.as_dict(r, fields) for r in self.decision.reasons] + list(self.policy_reasons)
+
+    def reason_codes(self) -> tuple[str, ...]:
+        return tuple(r["code"] for r in self.reasons())
+
+
+def _party(directory: Directory, office_id: str) -> Recipient:
+    office = directory.office(office_id)
+    return Recipient(office.id, office.kind.value, directory.competent_for(office.id))
 
 
 async def evaluate(conn: AsyncConnection, directory: Directory, *, sender_office: str, person: str,
-                   recipient_office: str, purpose: str, payload: BaseModel, now: datetime) -> Evaluation:
-    office = directory.office(recipient_office)
+                   recipient_office: str, purpose: str, payload: BaseModel, now: datetime,
+                   message_type: str = "referral.v1") -> Evaluation:
+    """Statutory route if the allowlist has one; otherwise the coverage rule over the consents of
+    the sending office (outbound) and of the receiving office (inbound, the way back)."""
     cats = payload_categories(payload)
+    sender, recipient = _party(directory, sender_office), _party(directory, recipient_office)
+    routes = load_routes()
+    statute = routes.legal_basis(sender.kind, recipient.kind, message_type)
+    if statute is not None:
+        everything = cats.required_set | cats.optional_set
+        return Evaluation(Decision(True, sent_categories=everything), cats, legal_basis=statute)
+    if routes.requires_statute(message_type):
+        return Evaluation(Decision(False), cats, policy_reasons=({
+            "code": "no_legal_basis",
+            "message": "Für diese Mitteilung zwischen diesen Stellen gibt es keine Rechtsgrundlage."},))
     facts = TransferFacts(
-        sender_office=sender_office, person=person,
-        recipient=Recipient(office.id, office.kind.value, directory.competent_for(office.id)),
-        purpose=purpose, required_categories=cats.required_set, optional_categories=cats.optional_set,
+        sender_office=sender_office, person=person, recipient=recipient, sender=sender, purpose=purpose,
+        required_categories=cats.required_set, optional_categories=cats.optional_set,
     )
-    versions = await versions_for(conn, person, sender_office)
+    versions = await versions_for(conn, person, sender_office) + await versions_for(conn, person, recipient_office)
     return Evaluation(decide(versions, facts, now), cats)
 
 

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from pydantic import BaseModel
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.consent import RecipientSpec
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import Decision as DecisionKind
@@ -36,6 +39,20 @@ class Outcome:
     consent_version: int | None = None
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """Any transfer as the gate sees it: referral, pre-checked referral, feedback or notice."""
+
+    person: str
+    municipality: str
+    recipient: RecipientSpec
+    recipient_office: str
+    purpose: str
+    message_type: str
+    payload: BaseModel
+    policy_reasons: tuple[dict, ...] = ()  # office policy refusals found before the consent check
+
+
 def resolve_recipient(cmd: SendTransfer, directory: Directory) -> str:
     try:
         if cmd.recipient.office is not None:
@@ -50,38 +67,65 @@ def resolve_recipient(cmd: SendTransfer, directory: Directory) -> str:
 
 async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory: Directory,
                audit: AuditLog) -> Outcome:
-    recipient_office = resolve_recipient(cmd, directory)
+    """A referral as the case manager wrote it."""
+    return await submit(conn, actor, Outgoing(
+        person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient,
+        recipient_office=resolve_recipient(cmd, directory), purpose=cmd.purpose.value,
+        message_type=cmd.message_type, payload=cmd.payload), directory, audit)
+
+
+async def reply(conn: AsyncConnection, actor: Actor, in_reply_to: str, message_type: str, payload: BaseModel,
+                directory: Directory, audit: AuditLog) -> Outcome:
+    """The way back: the receiving office answers a transfer it received, to its sender."""
+    original = (await conn.execute(select(transfers).where(transfers.c.id == in_reply_to))).first()
+    if original is None or original.recipient_office != actor.office or original.status not in (
+            TransferStatus.DELIVERED, TransferStatus.RECEIVED):
+        raise NotFound("Übermittlung nicht gefunden.", field="in_reply_to")
+    return await submit(conn, actor, Outgoing(
+        person=original.person, municipality=original.municipality,
+        recipient=RecipientSpec(office=original.sender_office), recipient_office=original.sender_office,
+        purpose=original.purpose, message_type=message_type, payload=payload), directory, audit)
+
+
+async def submit(conn: AsyncConnection, actor: Actor, out: Outgoing, directory: Directory,
+                 audit: AuditLog) -> Outcome:
+    """Check at once; accept (transfer row + outbox row, one transaction) or refuse (logged)."""
     now = utcnow()
-    ev = await evaluate(conn, directory, sender_office=actor.office, person=cmd.person,
-                        recipient_office=recipient_office, purpose=cmd.purpose.value, payload=cmd.payload, now=now)
+    ev = await evaluate(conn, directory, sender_office=actor.office, person=out.person,
+                        recipient_office=out.recipient_office, purpose=out.purpose, payload=out.payload, now=now,
+                        message_type=out.message_type)
+    if out.policy_reasons:
+        ev = replace(ev, policy_reasons=ev.policy_reasons + out.policy_reasons)
     transfer_id = f"t-{uuid.uuid4().hex}"
-    payload = cmd.payload.model_dump(mode="json", exclude_none=True)
+    payload = out.payload.model_dump(mode="json", exclude_none=True)
     payload_sha256 = digest(payload)
     d = ev.decision
-    status = TransferStatus.REQUESTED if d.allowed else TransferStatus.REFUSED
+    status = TransferStatus.REQUESTED if ev.allowed else TransferStatus.REFUSED
     await conn.execute(insert(transfers).values(
-        id=transfer_id, message_type=cmd.message_type, sender_office=actor.office, sender_user=actor.user,
-        person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient.model_dump(mode="json"),
-        recipient_office=recipient_office, purpose=cmd.purpose.value, status=status.value,
+        id=transfer_id, message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
+        person=out.person, municipality=out.municipality, recipient=out.recipient.model_dump(mode="json"),
+        recipient_office=out.recipient_office, purpose=out.purpose, status=status.value,
         reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
         categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
         payload_sha256=payload_sha256, requested_at=now, updated_at=now,
     ))
-    if d.allowed:
+    if ev.allowed:
+        statute = None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis
         msg = TransferRequestedV1(
-            transfer_id=transfer_id, message_type=cmd.message_type, sender_office=actor.office, sender_user=actor.user,
-            person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient,
-            recipient_office=recipient_office, purpose=cmd.purpose, payload=payload, requested_at=now,
+            transfer_id=transfer_id, message_type=out.message_type, sender_office=actor.office,
+            sender_user=actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
+            recipient_office=out.recipient_office, purpose=out.purpose, payload=payload, requested_at=now,
+            legal_basis=statute,
         )
-        env = envelope(msg, transfer_id, cmd.person, now, consentid=d.consent_id, consentversion=d.consent_version,
-                       purpose=cmd.purpose.value, recipientoffice=recipient_office, legalbasis=LEGAL_BASIS_CONSENT)
+        env = envelope(msg, transfer_id, out.person, now, consentid=d.consent_id, consentversion=d.consent_version,
+                       purpose=out.purpose, recipientoffice=out.recipient_office, legalbasis=ev.legal_basis)
         await enqueue(conn, topics.TRANSFER_REQUESTED, env, msg)
     else:
         await record_refusal(conn, audit, ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id,
-                             message_type=cmd.message_type, sender_office=actor.office, sender_user=actor.user,
-                             recipient_office=recipient_office, person=cmd.person, purpose=cmd.purpose.value,
+                             message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
+                             recipient_office=out.recipient_office, person=out.person, purpose=out.purpose,
                              payload_sha256=payload_sha256, now=now)
-    return Outcome(transfer_id, status, recipient_office, ev.reasons(), d.consent_id, d.consent_version)
+    return Outcome(transfer_id, status, out.recipient_office, ev.reasons(), d.consent_id, d.consent_version)
 
 
 async def record_refusal(conn: AsyncConnection, audit: AuditLog, ev: Evaluation, decision: DecisionKind, *, stage: str,
@@ -92,8 +136,7 @@ async def record_refusal(conn: AsyncConnection, audit: AuditLog, ev: Evaluation,
         recorded_at=now, transfer_id=transfer_id, message_type=message_type, sender_office=sender_office,
         sender_user=sender_user, recipient_office=recipient_office, person=person, purpose=purpose,
         decision=decision.value, stage=stage, categories_sent=(), categories_removed=(),
-        reasons=tuple(r.code.value for r in ev.decision.reasons), payload_sha256=payload_sha256,
-        legal_basis=LEGAL_BASIS_CONSENT,
+        reasons=ev.reason_codes(), payload_sha256=payload_sha256, legal_basis=ev.legal_basis,
     ))
     refusal = RefusalV1(transfer_id=transfer_id, decision=decision.value, decided_at=now,
                         reasons=[ReasonV1(code=r["code"], message=r["message"],

@@ -6,12 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import read_message
 from contracts.envelope import Envelope
+from contracts.payloads import PAYLOAD_CONTRACTS
 from contracts.registry import by_model
-from contracts.transfer import PAYLOAD_CONTRACTS, Decision, OfficeDeliveryV1, ReceiptV1, TransferRequestedV1, TransferStatus
+from contracts.transfer import Decision, OfficeDeliveryV1, ReceiptV1, TransferRequestedV1, TransferStatus
 from services.audit.log import AuditLog
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, UnknownOffice
-from services.gate.evaluate import LEGAL_BASIS_CONSENT, digest, evaluate
+from services.gate.evaluate import digest, evaluate
 from services.gate.minimise import minimise
 from services.gate.requests import envelope, record_refusal
 from services.gate.tables import transfers
@@ -56,9 +57,10 @@ class GateWorker:
             raise PermanentError("unknown recipient office") from None
         now = utcnow()
         ev = await evaluate(conn, self.directory, sender_office=msg.sender_office, person=msg.person,
-                            recipient_office=msg.recipient_office, purpose=msg.purpose.value, payload=payload, now=now)
+                            recipient_office=msg.recipient_office, purpose=msg.purpose.value, payload=payload, now=now,
+                            message_type=msg.message_type)
         d = ev.decision
-        if not d.allowed:
+        if not ev.allowed:
             await conn.execute(update(transfers).where(transfers.c.id == msg.transfer_id).values(
                 status=TransferStatus.WITHHELD.value, reasons=ev.reasons(), updated_at=now))
             await record_refusal(conn, self.audit, ev, Decision.WITHHELD, stage="delivery", transfer_id=msg.transfer_id,
@@ -72,12 +74,12 @@ class GateWorker:
             transfer_id=msg.transfer_id, message_type=msg.message_type, sender_office=msg.sender_office,
             recipient_office=msg.recipient_office, person=msg.person, purpose=msg.purpose, payload=delivered,
             categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
-            consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=LEGAL_BASIS_CONSENT,
+            consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=ev.legal_basis,
             delivered_at=now,
         )
         out_env = envelope(out, f"{msg.transfer_id}/delivery", msg.person, now, consentid=d.consent_id,
                            consentversion=d.consent_version, purpose=msg.purpose.value,
-                           recipientoffice=msg.recipient_office, legalbasis=LEGAL_BASIS_CONSENT)
+                           recipientoffice=msg.recipient_office, legalbasis=ev.legal_basis)
         await enqueue(conn, topics.office_inbox(msg.recipient_office), out_env, out)
         await conn.execute(update(transfers).where(transfers.c.id == msg.transfer_id).values(
             status=TransferStatus.DELIVERED.value, consent_id=d.consent_id, consent_version=d.consent_version,
@@ -87,7 +89,7 @@ class GateWorker:
             sender_office=msg.sender_office, sender_user=msg.sender_user, recipient_office=msg.recipient_office,
             person=msg.person, purpose=msg.purpose.value, decision=Decision.DELIVERED.value, stage="delivery",
             categories_sent=tuple(sorted(d.sent_categories)), categories_removed=tuple(sorted(d.removed_categories)),
-            consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=LEGAL_BASIS_CONSENT,
+            consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=ev.legal_basis,
             payload_sha256=digest(delivered),
         ))
 
