@@ -34,6 +34,7 @@ class Office(Contract):
     id: OfficeId = Field(pattern=OFFICE_ID_PATTERN)
     kind: OfficeKind
     name: str = Field(min_length=1, max_length=200)
+    accepts_open_items: bool = Field(True, description="Accepts pre-checked referrals with open checklist items")
 
 
 class Region(Contract):

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from gateway import problems
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
-from gateway.routes import admin, audit, consents, inbox, meta, transfers
+from gateway.routes import admin, audit, checklists, consents, inbox, meta, transfers
 
 
 def create_app(hub) -> FastAPI:
@@ -17,7 +17,8 @@ def create_app(hub) -> FastAPI:
     app.state.verifier = TokenVerifier(hub.settings, set(hub.directory.offices))
     problems.install(app)
     for router in (meta.router, consents.router, consents.persons, transfers.router, inbox.router, audit.router,
-                   admin.router):
+                   admin.router, checklists.router):
         app.include_router(router)
-    app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes,
+                       overrides={"/documents": hub.settings.max_document_bytes})
     return app

@@ -12,7 +12,7 @@ from services.consent import service
 from services.shared.identity import Actor, Role
 
 router = APIRouter(prefix="/consents", tags=["consents"])
-case_manager = require(Role.CASE_MANAGER)
+case_manager = require(Role.CASE_MANAGER, Role.CLERK)  # any office that obtains consent records it
 
 
 class RecordConsent(ConsentTerms):

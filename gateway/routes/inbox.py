@@ -1,9 +1,12 @@
 """The office inbox: a clerk sees only their own office's messages."""
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from gateway.auth import require
 from gateway.deps import unit_of_work
+from services.checklists.service import document_for_office
 from services.delivery import service
+from services.shared.errors import NotFound
 from services.shared.identity import Actor, Role
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
@@ -27,3 +30,14 @@ async def read_item(transfer_id: str, request: Request, actor: Actor = Depends(c
 async def confirm_receipt(transfer_id: str, request: Request, actor: Actor = Depends(clerk)):
     async with unit_of_work(request) as conn:
         return await service.confirm_receipt(conn, actor, transfer_id)
+
+
+@router.get("/{transfer_id}/documents/{sha256}")
+async def document(transfer_id: str, sha256: str, request: Request, actor: Actor = Depends(clerk)):
+    """A document copy named in a message this office received (and only then)."""
+    async with unit_of_work(request) as conn:
+        item = await service.read_item(conn, actor, transfer_id)
+        if sha256 not in {d.get("sha256") for d in item["payload"].get("documents", [])}:
+            raise NotFound("Dokument nicht gefunden.", field="sha256")
+        content, media_type, _title = await document_for_office(conn, actor.office, sha256)
+    return Response(content, media_type=media_type)

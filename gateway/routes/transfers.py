@@ -1,28 +1,38 @@
-"""Transfers: send (consent checked at once) and follow the status (sender office only)."""
-from fastapi import APIRouter, Depends, Request
+"""Transfers: send (consent checked at once), reply from the inbox, statutory notices, status, timeline."""
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, create_model
 
+from contracts.agency import MUNICIPALITY_PATTERN, OfficeKind
+from contracts.base import Contract
+from contracts.consent import PERSON_PATTERN, RecipientSpec
+from contracts.feedback import FEEDBACK_CONTRACTS
+from contracts.notice import EinbuergerungsmitteilungV1
+from contracts.purposes import Purpose
 from contracts.transfer import TransferStatus
 from gateway.auth import require
 from gateway.deps import audit, directory, unit_of_work
 from gateway.problems import problem
-from services.gate import requests
+from services.gate import requests, timeline
 from services.gate.commands import SendTransfer
+from services.shared.db import utcnow
 from services.shared.identity import Actor, Role
 
-router = APIRouter(prefix="/transfers", tags=["transfers"])
-case_manager = require(Role.CASE_MANAGER)
+router = APIRouter(tags=["transfers"])
+sender = require(Role.CASE_MANAGER, Role.CLERK)  # clerks refer into case management and answer
+clerk = require(Role.CLERK)
+POLICY_CODES = {"open_items_not_accepted", "no_legal_basis"}
 
 
-@router.post("", status_code=202, responses={403: {"description": "Consent does not cover the transfer"}})
-async def send_transfer(body: SendTransfer, request: Request, actor: Actor = Depends(case_manager)):
-    async with unit_of_work(request) as conn:
-        outcome = await requests.send(conn, actor, body, directory(request), audit(request))
+def outcome_response(outcome: requests.Outcome) -> JSONResponse:
     location = f"/transfers/{outcome.transfer_id}"
     if outcome.status == TransferStatus.REFUSED:
-        # The refusal is committed and logged; the answer names what the consent does not cover.
-        response = problem(403, "Die Übermittlung ist von der Einwilligung nicht gedeckt.",
-                           "urn:kimhub:problem:consent-not-covering", transfer_id=outcome.transfer_id,
+        # The refusal is committed and logged; the answer names exactly what is not covered.
+        by_policy = any(r["code"] in POLICY_CODES for r in outcome.reasons)
+        detail, kind = (("Die Übermittlung ist nach den Regeln der empfangenden Stelle oder mangels "
+                         "Rechtsgrundlage nicht zulässig.", "transfer-not-permitted") if by_policy else
+                        ("Die Übermittlung ist von der Einwilligung nicht gedeckt.", "consent-not-covering"))
+        response = problem(403, detail, f"urn:kimhub:problem:{kind}", transfer_id=outcome.transfer_id,
                            status_url=location, reasons=outcome.reasons)
         response.headers["Location"] = location
         return response
@@ -34,7 +44,60 @@ async def send_transfer(body: SendTransfer, request: Request, actor: Actor = Dep
     )
 
 
-@router.get("/{transfer_id}")
-async def transfer_status(transfer_id: str, request: Request, actor: Actor = Depends(case_manager)):
+@router.post("/transfers", status_code=202, responses={403: {"description": "Not covered: reasons named"}})
+async def send_transfer(body: SendTransfer, request: Request, actor: Actor = Depends(sender)):
+    async with unit_of_work(request) as conn:
+        return outcome_response(await requests.send(conn, actor, body, directory(request), audit(request)))
+
+
+@router.get("/transfers/{transfer_id}")
+async def transfer_status(transfer_id: str, request: Request, actor: Actor = Depends(sender)):
     async with unit_of_work(request) as conn:
         return await requests.status(conn, actor, transfer_id)
+
+
+def _reply_route(kind: str, message_type: str, contract: type[BaseModel]) -> None:
+    fields = {name: (f.annotation, f) for name, f in contract.model_fields.items() if name != "in_reply_to"}
+    body_model = create_model(f"{contract.__name__}Reply", __base__=Contract, **fields)
+
+    async def reply(request: Request, body: body_model, transfer_id: str = Path(min_length=3, max_length=40),  # type: ignore[valid-type]
+                    actor: Actor = Depends(clerk)):
+        payload = contract(**body.model_dump(), in_reply_to=transfer_id)
+        async with unit_of_work(request) as conn:
+            outcome = await requests.reply(conn, actor, transfer_id, message_type, payload, directory(request),
+                                           audit(request))
+        return outcome_response(outcome)
+
+    router.add_api_route(f"/inbox/{{transfer_id}}/replies/{kind}", reply, methods=["POST"], status_code=202,
+                         name=f"reply_{kind}", summary=f"Antwort an die sendende Stelle: {kind}",
+                         tags=["inbox"])
+
+
+for _type, _contract in FEEDBACK_CONTRACTS.items():
+    _reply_route(_type.split(".")[1], _type, _contract)
+
+
+class NaturalisationNotice(Contract):
+    person: str = Field(pattern=PERSON_PATTERN)
+    municipality: str = Field(pattern=MUNICIPALITY_PATTERN)
+    payload: EinbuergerungsmitteilungV1
+
+
+@router.post("/notices/einbuergerung", status_code=202)
+async def naturalisation_notice(body: NaturalisationNotice, request: Request, actor: Actor = Depends(clerk)):
+    """The naturalisation office informs the competent immigration office (statutory route)."""
+    d = directory(request)
+    spec = RecipientSpec(kind=OfficeKind.ABH)
+    out = requests.Outgoing(person=body.person, municipality=body.municipality, recipient=spec,
+                            recipient_office=requests.resolve_recipient(spec, body.municipality, d),
+                            purpose=Purpose.EINBUERGERUNG.value,
+                            message_type="notice.einbuergerung.v1", payload=body.payload)
+    async with unit_of_work(request) as conn:
+        return outcome_response(await requests.submit(conn, actor, out, d, audit(request)))
+
+
+@router.get("/persons/{person}/timeline", tags=["consents"])
+async def person_timeline(request: Request, person: str = Path(pattern=PERSON_PATTERN),
+                          actor: Actor = Depends(sender)):
+    async with unit_of_work(request) as conn:
+        return await timeline.timeline(conn, actor, person, utcnow().date())

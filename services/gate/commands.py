@@ -20,3 +20,5 @@ class SendTransfer(Contract):
     purpose: Purpose
     message_type: Literal["referral.v1"] = "referral.v1"
     payload: ReferralV1
+    precheck_id: str | None = Field(None, pattern=r"^pc-[0-9a-f]{32}$",
+                                    description="Vorprüfung, deren Checkliste mitgeschickt wird")

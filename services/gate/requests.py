@@ -15,6 +15,7 @@ from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import Decision as DecisionKind
 from contracts.transfer import ReasonV1, RefusalV1, TransferRequestedV1, TransferStatus
 from services.audit.log import AuditLog
+from services.checklists import service as checklists
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
 from services.gate.commands import SendTransfer
@@ -53,11 +54,12 @@ class Outgoing:
     policy_reasons: tuple[dict, ...] = ()  # office policy refusals found before the consent check
 
 
-def resolve_recipient(cmd: SendTransfer, directory: Directory) -> str:
+def resolve_recipient(recipient: RecipientSpec, municipality: str, directory: Directory) -> str:
+    """The named office, or the office of that kind competent for the person's municipality."""
     try:
-        if cmd.recipient.office is not None:
-            return directory.office(cmd.recipient.office).id
-        return directory.resolve(cmd.recipient.kind, cmd.municipality).id
+        if recipient.office is not None:
+            return directory.office(recipient.office).id
+        return directory.resolve(recipient.kind, municipality).id
     except UnknownOffice:
         raise InvalidInput("Unbekannte Stelle.", field="recipient.office") from None
     except NoCompetentOffice:
@@ -67,11 +69,21 @@ def resolve_recipient(cmd: SendTransfer, directory: Directory) -> str:
 
 async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory: Directory,
                audit: AuditLog) -> Outcome:
-    """A referral as the case manager wrote it."""
+    """A referral as the case manager wrote it; with ``precheck_id`` a pre-checked referral that
+    carries the stored checklist snapshot and its documents."""
+    recipient_office = resolve_recipient(cmd.recipient, cmd.municipality, directory)
+    message_type, payload, policy = cmd.message_type, cmd.payload, ()
+    if cmd.precheck_id:
+        payload, complete = await checklists.prechecked_payload(conn, actor, cmd.person, cmd.precheck_id, cmd.payload)
+        message_type = "prechecked-referral.v1"
+        if not complete and not directory.office(recipient_office).accepts_open_items:
+            policy = ({"code": "open_items_not_accepted",
+                       "message": "Die empfangende Stelle nimmt nur vollständig vorgeprüfte Fälle an.",
+                       "open_items": payload.checklist.open_items},)
     return await submit(conn, actor, Outgoing(
-        person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient,
-        recipient_office=resolve_recipient(cmd, directory), purpose=cmd.purpose.value,
-        message_type=cmd.message_type, payload=cmd.payload), directory, audit)
+        person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient, recipient_office=recipient_office,
+        purpose=cmd.purpose.value, message_type=message_type, payload=payload, policy_reasons=policy),
+        directory, audit)
 
 
 async def reply(conn: AsyncConnection, actor: Actor, in_reply_to: str, message_type: str, payload: BaseModel,
@@ -108,6 +120,7 @@ async def submit(conn: AsyncConnection, actor: Actor, out: Outgoing, directory: 
         reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
         categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
         payload_sha256=payload_sha256, requested_at=now, updated_at=now,
+        in_reply_to=getattr(out.payload, "in_reply_to", None),
     ))
     if ev.allowed:
         statute = None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis

@@ -23,5 +23,6 @@ transfers = Table(
     Column("payload_sha256", String(64), nullable=False),
     Column("requested_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("in_reply_to", String(40), nullable=True),  # the transfer this one answers
     Index("ix_transfers_sender_office", "sender_office", "requested_at"),
 )

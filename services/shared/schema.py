@@ -1,5 +1,6 @@
 """The complete schema: importing this module registers every context's tables on ``metadata``."""
 from services.audit import tables as _audit  # noqa: F401
+from services.checklists import tables as _checklists  # noqa: F401
 from services.consent import tables as _consent  # noqa: F401
 from services.delivery import tables as _delivery  # noqa: F401
 from services.gate import tables as _gate  # noqa: F401

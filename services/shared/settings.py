@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest accepted request body")
+    max_document_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest uploaded document")
 
     directory_file: Path = Field(PACKAGE_DATA / "directory.demo.yaml")
     migrate_on_start: bool = True
