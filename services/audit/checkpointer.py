@@ -5,7 +5,6 @@ outbox, so anybody holding the hub's public key can keep them and later verify t
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from collections.abc import Callable
@@ -24,34 +23,26 @@ from services.audit.tables import checkpoints
 from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.outbox import enqueue
+from services.shared.periodic import PeriodicTask
 
 log = logging.getLogger("kimhub.audit")
 SOURCE = "urn:kimhub:audit"
 
 
-class Checkpointer:
+class Checkpointer(PeriodicTask):
+    log = log
+
     def __init__(self, engine: AsyncEngine, signer: NoteSigner, origin: str, interval: float,
                  after_commit: Callable[[], None] | None = None):
+        super().__init__()
         self.engine = engine
         self.signer = signer
         self.origin = origin
         self.interval = interval
         self.after_commit = after_commit
-        self._stop = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.checkpoint()
-            except Exception as exc:  # database away: try again next round
-                log.warning("checkpoint failed: %s", type(exc).__name__)
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stop.set()
+    async def tick(self) -> Checkpoint | None:
+        return await self.checkpoint()
 
     async def checkpoint(self) -> Checkpoint | None:
         """Sign the current tree head if it grew since the last checkpoint."""

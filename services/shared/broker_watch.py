@@ -4,7 +4,6 @@ published within the replay window is published again. Consumers drop what they 
 processed (inbox table keyed by CloudEvents source + id), so a replay repeats nothing."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -14,35 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.shared.db import utcnow
 from services.shared.messaging import ensure_topics
+from services.shared.periodic import PeriodicTask
 from services.shared.settings import Settings
 from services.shared.tables import outbox
 
 log = logging.getLogger("kimhub.broker-watch")
 
 
-class BrokerWatch:
+class BrokerWatch(PeriodicTask):
+    log = log
+
     def __init__(self, settings: Settings, engine: AsyncEngine, topic_names: list[str], interval: float = 3.0,
                  on_replay=None):
+        super().__init__()
         self.settings = settings
         self.engine = engine
         self.topics = topic_names
         self.interval = interval
         self.on_replay = on_replay
-        self._stop = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.check()
-            except Exception as exc:  # broker away: look again later
-                log.debug("broker check failed: %s", type(exc).__name__)
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stop.set()
+    async def tick(self) -> int:
+        return await self.check()
 
     async def check(self) -> int:
         """Returns how many outbox messages were queued again (0 when all topics are there)."""
