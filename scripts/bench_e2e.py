@@ -172,6 +172,8 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--persons", type=int, default=50)
+    parser.add_argument("--split", action="store_true",
+                        help="gateway and workers as two processes (kimhub serve …), as in production")
     args = parser.parse_args()
 
     db = f"kimhub_bench_{uuid.uuid4().hex[:10]}"
@@ -189,8 +191,12 @@ async def main() -> None:
            "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "WARNING",
            "KIMHUB_LOG_PSEUDONYM_KEY": hashlib.sha256(b"bench").hexdigest(),
            "KIMHUB_LOG_SIGNING_KEY": NoteSigner.generate("kimhub-bench").skey}
-    hub = subprocess.Popen([sys.executable, "-m", "services.cli", "run"], cwd=ROOT, env=env,
-                           stdout=open(data_dir / "hub.log", "wb"), stderr=subprocess.STDOUT)
+    commands = ([["serve", "relay", "gate", "delivery", "audit"], ["serve", "gateway"]] if args.split
+                else [["run"]])
+    procs = [subprocess.Popen([sys.executable, "-m", "services.cli", *c], cwd=ROOT, env=env,
+                              stdout=open(data_dir / f"hub-{i}.log", "wb"), stderr=subprocess.STDOUT)
+             for i, c in enumerate(commands)]
+    hub = procs[-1]
     if os.environ.get("BENCH_PROFILE"):  # py-spy the hub during the run: BENCH_PROFILE=out.txt
         subprocess.Popen(["py-spy", "record", "-p", str(hub.pid), "-d", "40", "-f", "raw", "-o",
                           os.environ["BENCH_PROFILE"], "--nonblocking"], stdout=subprocess.DEVNULL,
@@ -217,17 +223,18 @@ async def main() -> None:
             await saturation(client, persons, 200, args.concurrency, dsn)  # warm-up
             sat = await saturation(client, persons, args.saturation, args.concurrency, dsn)
             fixed = await offered(client, persons, args.rate, args.seconds, dsn)
-        memory = peak_rss_mb(hub.pid)
+        memory = sum(peak_rss_mb(p.pid) for p in procs)
         raw = await raw_baseline(broker.bootstrap, 20000, size)
     finally:
-        hub.terminate()
-        hub.wait(30)
+        for p in procs:
+            p.terminate()
+            p.wait(30)
         broker.stop()
         admin = await asyncpg.connect(args.server)
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         await admin.close()
 
-    print(f"request body: {size} bytes; hub peak RSS: {memory:.0f} MB\n")
+    print(f"request body: {size} bytes; hub peak RSS: {memory:.0f} MB ({'two processes' if args.split else 'one process'})\n")
     print("| measurement | transfers/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|")
     print(f"| hub, saturation ({sat['n']} transfers, {args.concurrency} concurrent) | {sat['throughput']:.0f} "

@@ -102,13 +102,13 @@ async def get(conn: AsyncConnection, actor: Actor, consent_id: str) -> ConsentVi
     return await _view(conn, await _own_consent(conn, actor, consent_id))
 
 
-async def versions_for(conn: AsyncConnection, person: str, office: str) -> list[ConsentVersion]:
-    """All versions of the consents ``office`` recorded for ``person``, as the coverage rule sees them."""
+async def versions_for(conn: AsyncConnection, person: str, *offices: str) -> list[ConsentVersion]:
+    """All versions of the consents ``offices`` recorded for ``person``, as the coverage rule sees them."""
     rows = (await conn.execute(
         select(consents.c.id, consents.c.person, consents.c.recorded_office, consents.c.revoked_at,
                consent_versions.c.version, consent_versions.c.terms, consent_versions.c.recorded_at)
         .join(consent_versions, consent_versions.c.consent_id == consents.c.id)
-        .where(consents.c.person == person, consents.c.recorded_office == office)
+        .where(consents.c.person == person, consents.c.recorded_office.in_(offices))
         .order_by(consents.c.id, consent_versions.c.version)
     )).all()
     out: list[ConsentVersion] = []

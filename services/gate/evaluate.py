@@ -64,7 +64,7 @@ async def evaluate(conn: AsyncConnection, directory: Directory, *, sender_office
         sender_office=sender_office, person=person, recipient=recipient, sender=sender, purpose=purpose,
         required_categories=cats.required_set, optional_categories=cats.optional_set,
     )
-    versions = await versions_for(conn, person, sender_office) + await versions_for(conn, person, recipient_office)
+    versions = await versions_for(conn, person, sender_office, recipient_office)
     return Evaluation(decide(versions, facts, now), cats)
 
 
