@@ -196,3 +196,22 @@ def test_document_type_is_checked_by_content(cm, content, content_type, status):
     person = cm.post("/consents", json=naturalisation_consent()).json()["person"]
     r = upload(cm, person, content, "Scan", content_type)
     assert r.status_code == status and r.headers["content-type"] == "application/problem+json"
+
+
+def test_immigration_office_refers_a_person_into_case_management(hub):
+    """The § 104c pilot: the ABH identifies a person and refers them to the KIM office, on the
+    consent the ABH obtained itself."""
+    consent = consent_body(provisions=[{"recipient": {"kind": "kim"}, "purposes": ["fallmanagement"],
+                                        "categories": ["stammdaten", "falldaten"]}])
+    with hub.client("clerk.troisdorf-abh") as abh:
+        person = abh.post("/consents", json=consent).json()["person"]
+        r = abh.post("/transfers", json={
+            "person": person, "municipality": "05382068", "recipient": {"kind": "kim"}, "purpose": "fallmanagement",
+            "payload": {"reason": "Duldung seit 2019, Perspektive nach § 104c AufenthG prüfen",
+                        "requested_action": "Aufnahme in das Case Management"}})
+        assert r.status_code == 202, r.text
+        assert r.json()["recipient_office"] == "rsk-kim"
+        wait_for(lambda: abh.get(f"/transfers/{r.json()['transfer_id']}").json()["status"] == "delivered")
+    with hub.client("clerk.rsk-kim") as kim:
+        item = wait_for(lambda: (x := kim.get(f"/inbox/{r.json()['transfer_id']}")).status_code == 200 and x.json())
+        assert item["sender_office"] == "troisdorf-abh" and item["purpose"] == "fallmanagement"
