@@ -212,17 +212,23 @@ async def main() -> None:
             await asyncio.sleep(0.25)
         token = issue_dev_token(Settings(data_dir=data_dir), "cm.rsk")
         limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
-                                     limits=limits) as client:
-            consent = {"municipality": "05382068", "valid_from": "2025-01-01T00:00:00Z",
-                       "provisions": [{"recipient": {"kind": "abh"}, "purposes": ["aufenthaltsperspektive"],
-                                       "categories": ["stammdaten", "falldaten"]}],
-                       "evidence": {"form_sha256": "ab" * 32, "form_version": "F1", "language": "de"}}
-            persons = [(await client.post("/consents", json=consent)).json()["person"] for _ in range(args.persons)]
+
+        def client() -> httpx.AsyncClient:  # a fresh pool per phase: idle keep-alives are closed by the server
+            return httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                                     limits=limits)
+
+        consent = {"municipality": "05382068", "valid_from": "2025-01-01T00:00:00Z",
+                   "provisions": [{"recipient": {"kind": "abh"}, "purposes": ["aufenthaltsperspektive"],
+                                   "categories": ["stammdaten", "falldaten"]}],
+                   "evidence": {"form_sha256": "ab" * 32, "form_version": "F1", "language": "de"}}
+        async with client() as c:
+            persons = [(await c.post("/consents", json=consent)).json()["person"] for _ in range(args.persons)]
             size = len(httpx.Request("POST", base, json=payload(persons[0])).content)
-            await saturation(client, persons, 200, args.concurrency, dsn)  # warm-up
-            sat = await saturation(client, persons, args.saturation, args.concurrency, dsn)
-            fixed = await offered(client, persons, args.rate, args.seconds, dsn)
+            await saturation(c, persons, 200, args.concurrency, dsn)  # warm-up
+        async with client() as c:
+            sat = await saturation(c, persons, args.saturation, args.concurrency, dsn)
+        async with client() as c:
+            fixed = await offered(c, persons, args.rate, args.seconds, dsn)
         memory = sum(peak_rss_mb(p.pid) for p in procs)
         raw = await raw_baseline(broker.bootstrap, 20000, size)
     finally:

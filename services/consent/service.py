@@ -119,6 +119,10 @@ async def versions_for(conn: AsyncConnection, person: str, *offices: str) -> lis
     return out
 
 
+async def revoked_at(conn: AsyncConnection, consent_id: str) -> datetime | None:
+    return await conn.scalar(select(consents.c.revoked_at).where(consents.c.id == consent_id))
+
+
 def to_domain(consent_id: str, version: int, person: str, office: str, terms: ConsentTerms, recorded_at: datetime,
               superseded_at: datetime | None, revoked_at: datetime | None) -> ConsentVersion:
     return ConsentVersion(

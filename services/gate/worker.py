@@ -11,6 +11,7 @@ from contracts.registry import by_model
 from contracts.transfer import Decision, OfficeDeliveryV1, ReceiptV1, TransferRequestedV1, TransferStatus
 from services.audit.log import AuditLog
 from services.audit.record import TransferLogRecord
+from services.consent.service import revoked_at as consent_revoked_at
 from services.directory.model import Directory, UnknownOffice
 from services.gate.evaluate import digest, evaluate
 from services.gate.minimise import minimise
@@ -94,11 +95,25 @@ class GateWorker:
         ))
 
     async def on_feedback(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
-        """Receipts from recipient offices move the sender's transfer to ``received``."""
+        """Receipts from recipient offices move the sender's transfer to ``received``.
+
+        A receipt carries nothing but the fact of receipt, under the consent the referral was
+        delivered with: if that consent has been revoked since, the receipt is withheld (the
+        sender is not told) and the log says so."""
         receipt = read_message(ReceiptV1, body)
-        await conn.execute(
-            update(transfers)
-            .where(transfers.c.id == receipt.transfer_id, transfers.c.recipient_office == receipt.office,
-                   transfers.c.status == TransferStatus.DELIVERED.value)
-            .values(status=TransferStatus.RECEIVED.value, updated_at=utcnow())
-        )
+        row = (await conn.execute(select(transfers).where(
+            transfers.c.id == receipt.transfer_id, transfers.c.recipient_office == receipt.office))).first()
+        if row is None or row.status != TransferStatus.DELIVERED:
+            return
+        now = utcnow()
+        revoked = await consent_revoked_at(conn, row.consent_id) if row.consent_id else None
+        if revoked is not None and revoked <= now:
+            await self.audit.append(conn, TransferLogRecord(
+                recorded_at=now, transfer_id="r-" + row.id[2:], message_type="receipt.v1",
+                sender_office=row.recipient_office, sender_user=receipt.received_by,
+                recipient_office=row.sender_office, person=row.person, purpose=row.purpose,
+                decision=Decision.WITHHELD.value, stage="delivery", consent_id=row.consent_id,
+                consent_version=row.consent_version, reasons=("consent_revoked",)))
+            return
+        await conn.execute(update(transfers).where(transfers.c.id == row.id)
+                           .values(status=TransferStatus.RECEIVED.value, updated_at=now))

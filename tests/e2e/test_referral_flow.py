@@ -58,3 +58,17 @@ def test_other_office_clerk_does_not_see_the_message(hub, cm):
         assert transfer_id not in str(other.get("/inbox").json())
         assert other.get(f"/inbox/{transfer_id}").status_code == 404
         assert other.post(f"/inbox/{transfer_id}/receipt").status_code == 404
+
+
+def test_receipt_is_withheld_after_the_consent_was_revoked(hub, cm, dpo):
+    consent = cm.post("/consents", json=consent_body()).json()
+    transfer_id = cm.post("/transfers", json=referral(consent["person"])).json()["transfer_id"]
+    wait_for(lambda: _status(cm, transfer_id) == "delivered")
+    assert cm.post(f"/consents/{consent['consent_id']}/revocation", json={"method": "schriftlich"}).status_code == 200
+    with hub.client("clerk.troisdorf-abh") as clerk:
+        wait_for(lambda: clerk.get(f"/inbox/{transfer_id}").status_code == 200)
+        assert clerk.post(f"/inbox/{transfer_id}/receipt").status_code == 200
+    receipt = wait_for(lambda: [r for r in dpo.get("/audit/transfers", params={"person": consent["person"]})
+                                .json()["records"] if r["message_type"] == "receipt.v1"])
+    assert (receipt[0]["decision"], receipt[0]["reasons"]) == ("withheld", ["consent_revoked"])
+    assert _status(cm, transfer_id) == "delivered"  # the sender is not told after the revocation
