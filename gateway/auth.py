@@ -70,6 +70,7 @@ class TokenVerifier:
         self.known_offices = known_offices
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
+        self._verified: dict[str, tuple[Actor, float]] = {}
         if settings.auth_mode == "dev":
             self._keys = KeySet([dev_key(settings)])
 
@@ -85,6 +86,18 @@ class TokenVerifier:
         return self._keys
 
     async def verify(self, token: str) -> Actor:
+        """The actor of a valid token. Verified tokens are remembered until they expire (at most
+        a minute), so a busy client does not pay for a signature check on every request."""
+        hit = self._verified.get(token)
+        if hit is not None and time.time() < hit[1]:
+            return hit[0]
+        actor, exp = await self._verify(token)
+        if len(self._verified) > 10_000:
+            self._verified.clear()
+        self._verified[token] = (actor, min(exp, time.time() + 60))
+        return actor
+
+    async def _verify(self, token: str) -> tuple[Actor, float]:
         s = self.settings
         try:
             try:
@@ -108,7 +121,7 @@ class TokenVerifier:
             raise AuthError(403, "Das Token nennt keine bekannte Stelle.")
         if not roles:
             raise AuthError(403, "Das Token nennt keine kimhub-Rolle.")
-        return Actor(user=str(claims["sub"]), office=office, roles=roles)
+        return Actor(user=str(claims["sub"]), office=office, roles=roles), float(claims["exp"])
 
 
 async def current_actor(request: Request,
