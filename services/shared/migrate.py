@@ -5,6 +5,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -22,8 +23,15 @@ def _upgrade(sync_conn) -> None:
     command.upgrade(cfg, "head")
 
 
+MIGRATION_LOCK = 0x6B696D68  # "kimh": one advisory lock id for schema changes
+
+
 async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the schema to head. Several processes may start at once (each migrating on start):
+    on PostgreSQL they queue on an advisory lock, so one migrates and the others find it done."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
 
 

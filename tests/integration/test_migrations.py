@@ -11,6 +11,7 @@ create no such table is asserted on the fresh databases.
 """
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from alembic.autogenerate import compare_metadata
@@ -21,7 +22,7 @@ from sqlalchemy import inspect, text
 from services.shared import migrate
 from services.shared.db import create_engine
 from services.shared.schema import metadata
-from tests.conftest import PG_SERVER, _with_database
+from tests.conftest import PG_SERVER, _with_database, create_database, drop_database
 from tests.integration.private_db import _admin
 
 APPEND_ONLY_TRIGGERS = {"transfer_log_append_only", "transfer_log_no_truncate"}
@@ -125,3 +126,16 @@ async def test_fresh_sqlite_database(tmp_path):
         await _assert_upgrade_is_idempotent(engine, exact=True)
     finally:
         await engine.dispose()
+
+
+async def test_processes_starting_together_migrate_once():
+    """Several hub processes migrate on start at the same moment: none fails, the schema is current."""
+    url = await asyncio.to_thread(create_database)
+    engines = [create_engine(url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(migrate.upgrade(e) for e in engines))
+        assert await migrate.is_current(engines[0])
+    finally:
+        for e in engines:
+            await e.dispose()
+        await asyncio.to_thread(drop_database, url)
