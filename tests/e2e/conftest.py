@@ -139,3 +139,16 @@ def wait_for(fn, timeout: float = 20, interval: float = 0.1):
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout}s; last value: {value!r}", pytrace=False)
+
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, type_: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status
+    if type_ is not None:
+        assert body["type"] == type_
+    return body

@@ -9,7 +9,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from gateway.auth import dev_key
-from tests.e2e.conftest import consent_body, referral, wait_for
+from tests.e2e.conftest import assert_problem, consent_body, referral, wait_for
 
 PROBLEM = "application/problem+json"
 
@@ -35,16 +35,6 @@ def hub_signed(hub, user: str = "cm.rsk", **changes) -> str:
 def get_as(hub, path: str, token: str | None = None, scheme: str = "Bearer") -> httpx.Response:
     headers = {"Authorization": f"{scheme} {token}".strip()} if token is not None else {}
     return httpx.get(f"{hub.base_url}{path}", headers=headers, timeout=10)
-
-
-def assert_problem(response: httpx.Response, status: int, type_: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    if type_ is not None:
-        assert body["type"] == type_
-    return body
 
 
 def assert_401(response: httpx.Response) -> None:

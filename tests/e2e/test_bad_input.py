@@ -16,7 +16,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.conftest import consent_body, form_hash, referral
+from tests.e2e.conftest import assert_problem, consent_body, form_hash, referral
 
 PROBLEM = "application/problem+json"
 MAX_BODY_BYTES = 65536  # KIMHUB_MAX_BODY_BYTES of the session hub
@@ -31,16 +31,6 @@ def new_pseudonym() -> str:
 def provision(recipient: dict | None = None, purposes=("aufenthaltsperspektive",),
               categories=("stammdaten", "falldaten")) -> dict:
     return {"recipient": recipient or {"kind": "abh"}, "purposes": list(purposes), "categories": list(categories)}
-
-
-def assert_problem(response: httpx.Response, status: int, type_: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    if type_ is not None:
-        assert body["type"] == type_
-    return body
 
 
 def assert_invalid(response: httpx.Response, field: str, code: str | None = None) -> dict:
