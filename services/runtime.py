@@ -23,6 +23,7 @@ from services.shared.db import create_engine
 from services.shared.embedded_broker import EmbeddedBroker
 from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
 from services.shared.outbox import OutboxRelay
+from services.shared.retention import Retention
 from services.shared.settings import Settings
 
 COMPONENTS = ("gateway", "gate", "delivery", "relay", "audit")
@@ -46,6 +47,7 @@ class Hub:
         self.relay: OutboxRelay | None = None
         self.checkpointer: Checkpointer | None = None
         self.watch: BrokerWatch | None = None
+        self.retention: Retention | None = None
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -74,6 +76,8 @@ class Hub:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
             self.watch = BrokerWatch(s, self.engine, all_topics, on_replay=self.notify_outbox)
             self._tasks.append(asyncio.create_task(self.watch.run(), name="broker-watch"))
+            self.retention = Retention(self.engine, s.outbox_replay_seconds)
+            self._tasks.append(asyncio.create_task(self.retention.run(), name="retention"))
         if "audit" in self.components:
             self.checkpointer = Checkpointer(self.engine, self.signer, s.log_origin, s.checkpoint_interval_seconds,
                                              after_commit=self.notify_outbox)
@@ -103,8 +107,9 @@ class Hub:
     async def stop(self) -> None:
         if self.checkpointer:
             self.checkpointer.stop()
-        if self.watch:
-            self.watch.stop()
+        for task in (self.watch, self.retention):
+            if task:
+                task.stop()
         if self.relay:
             self.relay.stop()
         for task in self._tasks:
