@@ -5,14 +5,15 @@ same run the baseline of raw aiokafka produce -> consume of same-size messages t
     .venv/bin/python scripts/bench_e2e.py [--saturation 3000] [--concurrency 32] [--rate 200] [--seconds 15]
 
 Starts its own scratch PostgreSQL database (on --server), its own broker process (tansu) and the
-hub as a real process (`kimhub run`). The load generator runs on the same machine (2 cores here),
-so it competes with the hub for CPU: the numbers are conservative. Prints Markdown for docs/benchmarks.md.
+hub as a real process (`kimhub run`). The load generator (a minimal keep-alive HTTP/1.1 client) runs on the same
+machine (2 cores here), so it competes with the hub for CPU: the numbers are conservative. Prints Markdown for docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import statistics
 import subprocess
@@ -83,16 +84,55 @@ async def wait_stored(dsn: str, ids: list[str], timeout: float = 600) -> dict[st
 RETRIES = {"count": 0}  # connection resets seen by the load generator, reported with the results
 
 
-async def send_one(client: httpx.AsyncClient, person: str, sent: dict[str, float]) -> None:
+class LoadClient:
+    """A minimal HTTP/1.1 keep-alive client for the load: httpx costs several ms of CPU per
+    request, which on a 2-core machine is taken from the hub being measured."""
+
+    def __init__(self, host: str, port: int, token: str, connections: int):
+        self.host, self.port, self.size = host, port, connections
+        self.head = (f"POST /transfers HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+                     "Content-Type: application/json\r\nContent-Length: ").encode()
+        self.pool: asyncio.Queue = asyncio.Queue()
+
+    async def __aenter__(self):
+        for _ in range(self.size):
+            self.pool.put_nowait(await asyncio.open_connection(self.host, self.port))
+        return self
+
+    async def __aexit__(self, *exc):
+        while not self.pool.empty():
+            self.pool.get_nowait()[1].close()
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        conn = await self.pool.get()
+        try:
+            try:
+                status, data = await self._exchange(conn, body)
+            except (ConnectionError, asyncio.IncompleteReadError):  # a reset keep-alive connection: once more
+                RETRIES["count"] += 1
+                conn[1].close()
+                conn = await asyncio.open_connection(self.host, self.port)
+                status, data = await self._exchange(conn, body)
+            return status, data
+        finally:
+            self.pool.put_nowait(conn)
+
+    async def _exchange(self, conn, body: bytes) -> tuple[int, bytes]:
+        reader, writer = conn
+        writer.write(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        length = next(int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:"))
+        return int(lines[0].split()[1]), await reader.readexactly(length)
+
+
+async def send_one(client: LoadClient, person: str, sent: dict[str, float]) -> None:
+    body = json.dumps(payload(person)).encode()
     t = time.time()
-    try:
-        r = await client.post("/transfers", json=payload(person))
-    except (httpx.ReadError, httpx.RemoteProtocolError):  # a reset keep-alive connection: send again, once
-        RETRIES["count"] += 1
-        r = await client.post("/transfers", json=payload(person))
-    if r.status_code != 202:
-        raise SystemExit(f"transfer not accepted: {r.status_code} {r.text[:200]}")
-    sent[r.json()["transfer_id"]] = t
+    status, data = await client.post(body)
+    if status != 202:
+        raise SystemExit(f"transfer not accepted: {status} {data[:200]!r}")
+    sent[json.loads(data)["transfer_id"]] = t
 
 
 async def saturation(client, persons, n: int, concurrency: int, dsn: str) -> dict:
@@ -218,19 +258,18 @@ async def main() -> None:
                 pass
             await asyncio.sleep(0.25)
         token = issue_dev_token(Settings(data_dir=data_dir), "cm.rsk")
-        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-
-        def client() -> httpx.AsyncClient:  # a fresh pool per phase: idle keep-alives are closed by the server
-            return httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
-                                     limits=limits)
-
         consent = {"municipality": "05382068", "valid_from": "2025-01-01T00:00:00Z",
                    "provisions": [{"recipient": {"kind": "abh"}, "purposes": ["aufenthaltsperspektive"],
                                    "categories": ["stammdaten", "falldaten"]}],
                    "evidence": {"form_sha256": "ab" * 32, "form_version": "F1", "language": "de"}}
-        async with client() as c:
+        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
             persons = [(await c.post("/consents", json=consent)).json()["person"] for _ in range(args.persons)]
-            size = len(httpx.Request("POST", base, json=payload(persons[0])).content)
+        size = len(json.dumps(payload(persons[0])).encode())
+
+        def client() -> LoadClient:  # a fresh pool per phase: idle keep-alives are closed by the server
+            return LoadClient("127.0.0.1", port, token, args.concurrency)
+
+        async with client() as c:
             await saturation(c, persons, 200, args.concurrency, dsn)  # warm-up
         async with client() as c:
             sat = await saturation(c, persons, args.saturation, args.concurrency, dsn)

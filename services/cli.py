@@ -56,7 +56,7 @@ async def _migrate(settings: Settings) -> None:
     from services.shared.db import create_engine
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url, settings.db_pool_size)
     try:
         await migrate.upgrade(engine)
     finally:

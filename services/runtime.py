@@ -14,7 +14,7 @@ from sqlalchemy import text
 from services.audit import keys
 from services.audit.checkpointer import Checkpointer
 from services.audit.log import AuditLog
-from services.delivery.service import on_office_delivery
+from services.delivery.service import on_office_deliveries, on_office_delivery
 from services.directory.model import Directory, load_directory
 from services.gate.worker import GateWorker
 from services.shared import migrate, topics
@@ -56,7 +56,7 @@ class Hub:
         if s.embedded_broker:
             self.embedded = EmbeddedBroker(s.embedded_broker_port, Path(s.data_dir) / "broker.log")
             await self.embedded.start()
-        self.engine = create_engine(s.effective_database_url)
+        self.engine = create_engine(s.effective_database_url, s.db_pool_size)
         if s.migrate_on_start:
             await migrate.upgrade(self.engine)
         all_topics = topics.all_topics(sorted(self.directory.offices))
@@ -67,10 +67,12 @@ class Hub:
         if "gate" in self.components:
             gate = GateWorker(self.directory, self.audit)
             subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, topics.FEEDBACK, consumer="gate",
-                      handler=gate.handle, settings=s, after_commit=self.notify_outbox)
+                      handler=gate.handle, batch_handler=gate.handle_many, settings=s,
+                      after_commit=self.notify_outbox)
         if "delivery" in self.components:
             inboxes = [topics.office_inbox(o) for o in sorted(self.directory.offices)]
-            subscribe(self.broker, self.engine, *inboxes, consumer="delivery", handler=on_office_delivery, settings=s)
+            subscribe(self.broker, self.engine, *inboxes, consumer="delivery", handler=on_office_delivery,
+                      batch_handler=on_office_deliveries, settings=s)
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))

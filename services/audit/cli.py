@@ -87,7 +87,7 @@ async def _from_database(args, settings) -> int:
     from services.audit import log as audit_log
     from services.shared.db import create_engine
 
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url, settings.db_pool_size)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         async with engine.connect() as conn:

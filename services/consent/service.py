@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -104,19 +105,40 @@ async def get(conn: AsyncConnection, actor: Actor, consent_id: str) -> ConsentVi
 
 async def versions_for(conn: AsyncConnection, person: str, *offices: str) -> list[ConsentVersion]:
     """All versions of the consents ``offices`` recorded for ``person``, as the coverage rule sees them."""
+    return (await versions_for_many(conn, [person], offices)).get(person, [])
+
+
+async def versions_for_many(conn: AsyncConnection, persons: Iterable[str],
+                            offices: Iterable[str]) -> dict[str, list[ConsentVersion]]:
+    """``versions_for`` for many persons in one query: person -> versions, in (consent, version) order."""
     rows = (await conn.execute(
         select(consents.c.id, consents.c.person, consents.c.recorded_office, consents.c.revoked_at,
                consent_versions.c.version, consent_versions.c.terms, consent_versions.c.recorded_at)
         .join(consent_versions, consent_versions.c.consent_id == consents.c.id)
-        .where(consents.c.person == person, consents.c.recorded_office.in_(offices))
+        .where(consents.c.person.in_(sorted(set(persons))), consents.c.recorded_office.in_(sorted(set(offices))))
         .order_by(consents.c.id, consent_versions.c.version)
     )).all()
-    out: list[ConsentVersion] = []
+    out: dict[str, list[ConsentVersion]] = {}
     for i, r in enumerate(rows):
         nxt = rows[i + 1] if i + 1 < len(rows) and rows[i + 1].id == r.id else None
-        out.append(to_domain(r.id, r.version, r.person, r.recorded_office, ConsentTerms.model_validate(r.terms),
-                             r.recorded_at, nxt.recorded_at if nxt else None, r.revoked_at))
+        out.setdefault(r.person, []).append(
+            to_domain(r.id, r.version, r.person, r.recorded_office, _terms(r.id, r.version, r.terms),
+                      r.recorded_at, nxt.recorded_at if nxt else None, r.revoked_at))
     return out
+
+
+_TERMS_CACHE: dict[tuple[str, int], ConsentTerms] = {}
+
+
+def _terms(consent_id: str, version: int, raw: dict) -> ConsentTerms:
+    """A version's terms never change once written, so each is validated once per process."""
+    key = (consent_id, version)
+    terms = _TERMS_CACHE.get(key)
+    if terms is None:
+        if len(_TERMS_CACHE) >= 50_000:
+            _TERMS_CACHE.clear()
+        terms = _TERMS_CACHE[key] = ConsentTerms.model_validate(raw)
+    return terms
 
 
 async def revoked_at(conn: AsyncConnection, consent_id: str) -> datetime | None:

@@ -19,14 +19,24 @@ SOURCE = "urn:kimhub:delivery"
 
 
 async def on_office_delivery(conn: AsyncConnection, env: Envelope, body: bytes) -> None:
-    msg = read_message(OfficeDeliveryV1, body)
-    await conn.execute(insert(inbox_items).values(
-        transfer_id=msg.transfer_id, office=msg.recipient_office, message_type=msg.message_type,
-        sender_office=msg.sender_office, person=msg.person, purpose=msg.purpose.value, payload=msg.payload,
-        categories=msg.categories, removed_categories=msg.removed_categories, consent_id=msg.consent_id,
-        consent_version=msg.consent_version, legal_basis=msg.legal_basis, delivered_at=msg.delivered_at,
-        stored_at=utcnow(),
-    ))
+    await on_office_deliveries(conn, [(env, body)])
+
+
+async def on_office_deliveries(conn: AsyncConnection, items: list[tuple[Envelope, bytes]]) -> None:
+    """Store delivered messages in their offices' inboxes, a batch in one statement."""
+    now = utcnow()
+    rows = []
+    for _env, body in items:
+        msg = read_message(OfficeDeliveryV1, body)
+        rows.append({
+            "transfer_id": msg.transfer_id, "office": msg.recipient_office, "message_type": msg.message_type,
+            "sender_office": msg.sender_office, "person": msg.person, "purpose": msg.purpose.value,
+            "payload": msg.payload, "categories": msg.categories, "removed_categories": msg.removed_categories,
+            "consent_id": msg.consent_id, "consent_version": msg.consent_version, "legal_basis": msg.legal_basis,
+            "delivered_at": msg.delivered_at, "stored_at": now,
+        })
+    if rows:
+        await conn.execute(insert(inbox_items), rows)
 
 
 async def list_inbox(conn: AsyncConnection, actor: Actor, unread_only: bool = False, limit: int = 100) -> list[dict]:

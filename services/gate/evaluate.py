@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.consent import explain
 from services.consent.domain import Decision, Recipient, TransferFacts, decide
-from services.consent.service import versions_for
+from services.consent.service import versions_for_many
 from services.directory.model import Directory
 from services.gate.minimise import PayloadCategories, payload_categories
 from services.gate.statutory import load_routes
@@ -44,28 +44,57 @@ def _party(directory: Directory, office_id: str) -> Recipient:
     return Recipient(office.id, office.kind.value, directory.competent_for(office.id))
 
 
+@dataclass(frozen=True)
+class Question:
+    """One transfer to evaluate."""
+
+    sender_office: str
+    person: str
+    recipient_office: str
+    purpose: str
+    payload: BaseModel
+    message_type: str = "referral.v1"
+
+
 async def evaluate(conn: AsyncConnection, directory: Directory, *, sender_office: str, person: str,
                    recipient_office: str, purpose: str, payload: BaseModel, now: datetime,
                    message_type: str = "referral.v1") -> Evaluation:
     """Statutory route if the allowlist has one; otherwise the coverage rule over the consents of
     the sending office (outbound) and of the receiving office (inbound, the way back)."""
-    cats = payload_categories(payload)
-    sender, recipient = _party(directory, sender_office), _party(directory, recipient_office)
+    question = Question(sender_office, person, recipient_office, purpose, payload, message_type)
+    return (await evaluate_many(conn, directory, [question], now))[0]
+
+
+async def evaluate_many(conn: AsyncConnection, directory: Directory, questions: list[Question],
+                        now: datetime) -> list[Evaluation]:
+    """``evaluate`` for many transfers, with one query for the consents of all of them."""
+    prepared = [_prepare(directory, q) for q in questions]
+    pending = [(q, p) for q, p in zip(questions, prepared) if not isinstance(p, Evaluation)]
+    versions = await versions_for_many(
+        conn, {q.person for q, _ in pending}, {o for q, _ in pending for o in (q.sender_office, q.recipient_office)}
+    ) if pending else {}
+    return [p if isinstance(p, Evaluation) else Evaluation(decide(versions.get(q.person, []), p[0], now), p[1])
+            for q, p in zip(questions, prepared)]
+
+
+def _prepare(directory: Directory, q: Question) -> Evaluation | tuple[TransferFacts, PayloadCategories]:
+    """Everything decided without the consents: a statutory route, or no legal basis at all."""
+    cats = payload_categories(q.payload)
+    sender, recipient = _party(directory, q.sender_office), _party(directory, q.recipient_office)
     routes = load_routes()
-    statute = routes.legal_basis(sender.kind, recipient.kind, message_type)
+    statute = routes.legal_basis(sender.kind, recipient.kind, q.message_type)
     if statute is not None:
         everything = cats.required_set | cats.optional_set
         return Evaluation(Decision(True, sent_categories=everything), cats, legal_basis=statute)
-    if routes.requires_statute(message_type):
+    if routes.requires_statute(q.message_type):
         return Evaluation(Decision(False), cats, policy_reasons=({
             "code": "no_legal_basis",
             "message": "Für diese Mitteilung zwischen diesen Stellen gibt es keine Rechtsgrundlage."},))
     facts = TransferFacts(
-        sender_office=sender_office, person=person, recipient=recipient, sender=sender, purpose=purpose,
+        sender_office=q.sender_office, person=q.person, recipient=recipient, sender=sender, purpose=q.purpose,
         required_categories=cats.required_set, optional_categories=cats.optional_set,
     )
-    versions = await versions_for(conn, person, sender_office, recipient_office)
-    return Evaluation(decide(versions, facts, now), cats)
+    return facts, cats
 
 
 def digest(data: dict) -> str:

@@ -25,7 +25,7 @@ from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.errors import InvalidInput, NotFound
 from services.shared.identity import Actor
-from services.shared.outbox import enqueue
+from services.shared.outbox import enqueue, enqueue_many
 
 SOURCE = "urn:kimhub:gate"
 
@@ -145,18 +145,30 @@ async def record_refusal(conn: AsyncConnection, audit: AuditLog, ev: Evaluation,
                          transfer_id: str, message_type: str, sender_office: str, sender_user: str,
                          recipient_office: str, person: str, purpose: str, payload_sha256: str, now) -> None:
     """Log a refused or withheld transfer and tell the sender on the feedback topic."""
-    await audit.append(conn, TransferLogRecord(
+    record, message = refusal_effects(ev, decision, stage=stage, transfer_id=transfer_id, message_type=message_type,
+                                      sender_office=sender_office, sender_user=sender_user,
+                                      recipient_office=recipient_office, person=person, purpose=purpose,
+                                      payload_sha256=payload_sha256, now=now)
+    await audit.append(conn, record)
+    await enqueue_many(conn, [message])
+
+
+def refusal_effects(ev: Evaluation, decision: DecisionKind, *, stage: str, transfer_id: str, message_type: str,
+                    sender_office: str, sender_user: str, recipient_office: str, person: str, purpose: str,
+                    payload_sha256: str, now) -> tuple[TransferLogRecord, tuple[str, Envelope, RefusalV1]]:
+    """What a refusal writes: its log record and the refusal message to the sender."""
+    record = TransferLogRecord(
         recorded_at=now, transfer_id=transfer_id, message_type=message_type, sender_office=sender_office,
         sender_user=sender_user, recipient_office=recipient_office, person=person, purpose=purpose,
         decision=decision.value, stage=stage, categories_sent=(), categories_removed=(),
         reasons=ev.reason_codes(), payload_sha256=payload_sha256, legal_basis=ev.legal_basis,
-    ))
+    )
     refusal = RefusalV1(transfer_id=transfer_id, decision=decision.value, decided_at=now,
                         reasons=[ReasonV1(code=r["code"], message=r["message"],
                                           detail={k: v for k, v in r.items() if k not in ("code", "message")})
                                  for r in ev.reasons()])
-    await enqueue(conn, topics.FEEDBACK, envelope(refusal, f"{transfer_id}/{decision.value}", person, now,
-                                                  recipientoffice=sender_office), refusal)
+    env = envelope(refusal, f"{transfer_id}/{decision.value}", person, now, recipientoffice=sender_office)
+    return record, (topics.FEEDBACK, env, refusal)
 
 
 def envelope(msg, event_id: str, person: str, now, **extensions) -> Envelope:

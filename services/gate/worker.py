@@ -1,7 +1,7 @@
 """Delivery time: re-check consent, minimise, release to the office's inbox topic, or withhold."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import read_message
@@ -13,14 +13,14 @@ from services.audit.log import AuditLog
 from services.audit.record import TransferLogRecord
 from services.consent.service import revoked_at as consent_revoked_at
 from services.directory.model import Directory, UnknownOffice
-from services.gate.evaluate import digest, evaluate
+from services.gate.evaluate import Question, digest, evaluate_many
 from services.gate.minimise import minimise
-from services.gate.requests import envelope, record_refusal
+from services.gate.requests import envelope, refusal_effects
 from services.gate.tables import transfers
 from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.messaging import PermanentError
-from services.shared.outbox import enqueue
+from services.shared.outbox import enqueue_many
 
 TRANSFER_REQUESTED_TYPE = by_model(TransferRequestedV1).ce_type
 RECEIPT_TYPE = by_model(ReceiptV1).ce_type
@@ -33,66 +33,97 @@ class GateWorker:
 
     async def handle(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
         """One consumer group for the gate's topics: dispatch by CloudEvents type."""
-        if env.type == TRANSFER_REQUESTED_TYPE:
-            await self.on_transfer_requested(conn, env, body)
-        elif env.type == RECEIPT_TYPE:
-            await self.on_feedback(conn, env, body)
-        # other feedback (refusals the gate itself published) needs no action here
+        await self.handle_many(conn, [(env, body)])
+
+    async def handle_many(self, conn: AsyncConnection, items: list[tuple[Envelope, bytes]]) -> None:
+        """A batch in one transaction: the transfer requests set-based, then the receipts.
+
+        (A receipt can only follow its transfer's delivery, so the two kinds never depend on each
+        other within a batch.) Other feedback, refusals the gate itself published, needs no action."""
+        requested = [read_message(TransferRequestedV1, body) for env, body in items
+                     if env.type == TRANSFER_REQUESTED_TYPE]
+        if requested:
+            await self.on_transfers_requested(conn, requested)
+        for env, body in items:
+            if env.type == RECEIPT_TYPE:
+                await self.on_feedback(conn, env, body)
 
     async def on_transfer_requested(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
-        msg = read_message(TransferRequestedV1, body)
-        row = (await conn.execute(
-            select(transfers.c.status).where(transfers.c.id == msg.transfer_id).with_for_update()
-        )).first()
-        if row is None:
-            raise PermanentError("unknown transfer")
-        if row.status != TransferStatus.REQUESTED:
-            return  # decided before (a repeat under another event id)
-        contract = PAYLOAD_CONTRACTS.get(msg.message_type)
-        if contract is None:
-            raise PermanentError(f"unknown message type {msg.message_type}")
-        payload = contract.model_validate(msg.payload)
-        try:
-            self.directory.office(msg.recipient_office)
-        except UnknownOffice:
-            raise PermanentError("unknown recipient office") from None
-        now = utcnow()
-        ev = await evaluate(conn, self.directory, sender_office=msg.sender_office, person=msg.person,
-                            recipient_office=msg.recipient_office, purpose=msg.purpose.value, payload=payload, now=now,
-                            message_type=msg.message_type)
-        d = ev.decision
-        if not ev.allowed:
-            await conn.execute(update(transfers).where(transfers.c.id == msg.transfer_id).values(
-                status=TransferStatus.WITHHELD.value, reasons=ev.reasons(), updated_at=now))
-            await record_refusal(conn, self.audit, ev, Decision.WITHHELD, stage="delivery", transfer_id=msg.transfer_id,
-                                 message_type=msg.message_type, sender_office=msg.sender_office,
-                                 sender_user=msg.sender_user, recipient_office=msg.recipient_office,
-                                 person=msg.person, purpose=msg.purpose.value,
-                                 payload_sha256=digest(msg.payload), now=now)
+        await self.on_transfers_requested(conn, [read_message(TransferRequestedV1, body)])
+
+    async def on_transfers_requested(self, conn: AsyncConnection, msgs: list[TransferRequestedV1]) -> None:
+        """Decide each requested transfer once: deliver (minimised) or withhold, with one query per
+        step for the whole batch: lock the transfers, read the consents, write outbox, status and log."""
+        ids = sorted({m.transfer_id for m in msgs})
+        status = dict((await conn.execute(
+            select(transfers.c.id, transfers.c.status).where(transfers.c.id.in_(ids))
+            .order_by(transfers.c.id).with_for_update()
+        )).all())
+        todo: list[tuple[TransferRequestedV1, object]] = []
+        for msg in msgs:
+            if msg.transfer_id not in status:
+                raise PermanentError("unknown transfer")
+            if status[msg.transfer_id] != TransferStatus.REQUESTED:
+                continue  # decided before (a repeat under another event id)
+            status[msg.transfer_id] = "deciding"
+            contract = PAYLOAD_CONTRACTS.get(msg.message_type)
+            if contract is None:
+                raise PermanentError(f"unknown message type {msg.message_type}")
+            payload = contract.model_validate(msg.payload)
+            try:
+                self.directory.office(msg.recipient_office)
+            except UnknownOffice:
+                raise PermanentError("unknown recipient office") from None
+            todo.append((msg, payload))
+        if not todo:
             return
-        delivered = minimise(payload, d.removed_categories)
-        out = OfficeDeliveryV1(
-            transfer_id=msg.transfer_id, message_type=msg.message_type, sender_office=msg.sender_office,
-            recipient_office=msg.recipient_office, person=msg.person, purpose=msg.purpose, payload=delivered,
-            categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
-            consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=ev.legal_basis,
-            delivered_at=now,
-        )
-        out_env = envelope(out, f"{msg.transfer_id}/delivery", msg.person, now, consentid=d.consent_id,
-                           consentversion=d.consent_version, purpose=msg.purpose.value,
-                           recipientoffice=msg.recipient_office, legalbasis=ev.legal_basis)
-        await enqueue(conn, topics.office_inbox(msg.recipient_office), out_env, out)
-        await conn.execute(update(transfers).where(transfers.c.id == msg.transfer_id).values(
-            status=TransferStatus.DELIVERED.value, consent_id=d.consent_id, consent_version=d.consent_version,
-            categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories), updated_at=now))
-        await self.audit.append(conn, TransferLogRecord(
-            recorded_at=now, transfer_id=msg.transfer_id, message_type=msg.message_type,
-            sender_office=msg.sender_office, sender_user=msg.sender_user, recipient_office=msg.recipient_office,
-            person=msg.person, purpose=msg.purpose.value, decision=Decision.DELIVERED.value, stage="delivery",
-            categories_sent=tuple(sorted(d.sent_categories)), categories_removed=tuple(sorted(d.removed_categories)),
-            consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=ev.legal_basis,
-            payload_sha256=digest(delivered),
-        ))
+        now = utcnow()
+        evaluations = await evaluate_many(conn, self.directory, [
+            Question(msg.sender_office, msg.person, msg.recipient_office, msg.purpose.value, payload, msg.message_type)
+            for msg, payload in todo], now)
+        records, messages, delivered, withheld = [], [], [], []
+        for (msg, payload), ev in zip(todo, evaluations):
+            if not ev.allowed:
+                withheld.append({"b_id": msg.transfer_id, "status": TransferStatus.WITHHELD.value,
+                                 "reasons": ev.reasons(), "updated_at": now})
+                record, message = refusal_effects(
+                    ev, Decision.WITHHELD, stage="delivery", transfer_id=msg.transfer_id,
+                    message_type=msg.message_type, sender_office=msg.sender_office, sender_user=msg.sender_user,
+                    recipient_office=msg.recipient_office, person=msg.person, purpose=msg.purpose.value,
+                    payload_sha256=digest(msg.payload), now=now)
+                records.append(record)
+                messages.append(message)
+                continue
+            d = ev.decision
+            sent, removed = sorted(d.sent_categories), sorted(d.removed_categories)
+            delivered_payload = minimise(payload, d.removed_categories)
+            out = OfficeDeliveryV1(
+                transfer_id=msg.transfer_id, message_type=msg.message_type, sender_office=msg.sender_office,
+                recipient_office=msg.recipient_office, person=msg.person, purpose=msg.purpose,
+                payload=delivered_payload, categories=sent, removed_categories=removed, consent_id=d.consent_id,
+                consent_version=d.consent_version, legal_basis=ev.legal_basis, delivered_at=now,
+            )
+            out_env = envelope(out, f"{msg.transfer_id}/delivery", msg.person, now, consentid=d.consent_id,
+                               consentversion=d.consent_version, purpose=msg.purpose.value,
+                               recipientoffice=msg.recipient_office, legalbasis=ev.legal_basis)
+            messages.append((topics.office_inbox(msg.recipient_office), out_env, out))
+            delivered.append({"b_id": msg.transfer_id, "status": TransferStatus.DELIVERED.value,
+                              "consent_id": d.consent_id, "consent_version": d.consent_version,
+                              "categories": sent, "removed_categories": removed,
+                              "updated_at": now})
+            records.append(TransferLogRecord(
+                recorded_at=now, transfer_id=msg.transfer_id, message_type=msg.message_type,
+                sender_office=msg.sender_office, sender_user=msg.sender_user, recipient_office=msg.recipient_office,
+                person=msg.person, purpose=msg.purpose.value, decision=Decision.DELIVERED.value, stage="delivery",
+                categories_sent=tuple(sent), categories_removed=tuple(removed),
+                consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=ev.legal_basis,
+                payload_sha256=digest(delivered_payload),
+            ))
+        await enqueue_many(conn, messages)
+        for rows in (delivered, withheld):
+            if rows:
+                await conn.execute(update(transfers).where(transfers.c.id == bindparam("b_id")), rows)
+        await self.audit.append_many(conn, records)
 
     async def on_feedback(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
         """Receipts from recipient offices move the sender's transfer to ``received``.

@@ -47,7 +47,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -67,7 +67,12 @@ def create_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=15, max_overflow=15, pool_pre_ping=True)
+    # A fixed pool, no overflow: overflow connections are closed on return, and a new PostgreSQL
+    # connection (a forked backend, statements prepared again) costs more than waiting for one.
+    # No pre-ping either (a round trip per transaction): a connection found dead fails its
+    # transaction as a transient error (503 or a consumer retry) and SQLAlchemy then discards
+    # every pooled connection older than that failure.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=30)
 
 
 @asynccontextmanager

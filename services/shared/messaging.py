@@ -38,6 +38,7 @@ class PermanentError(Exception):
 
 
 Handler = Callable[[AsyncConnection, Envelope, bytes], Awaitable[None]]
+BatchHandler = Callable[[AsyncConnection, list[tuple[Envelope, bytes]]], Awaitable[None]]
 
 
 def make_broker(settings: Settings) -> KafkaBroker:
@@ -101,6 +102,19 @@ async def _claim(conn: AsyncConnection, consumer: str, env: Envelope) -> bool:
     return result.rowcount == 1
 
 
+async def _claim_many(conn: AsyncConnection, consumer: str, envs: list[Envelope]) -> set[tuple[str, str]]:
+    """``_claim`` for a batch in one statement: the (source, id) pairs not processed before."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    rows = {(e.source, e.id): {"consumer": consumer, "ce_source": e.source, "ce_id": e.id, "processed_at": now}
+            for e in envs}
+    result = await conn.execute(
+        dialect_insert(processed_messages).values(list(rows.values())).on_conflict_do_nothing()
+        .returning(processed_messages.c.ce_source, processed_messages.c.ce_id)
+    )
+    return {(src, id_) for src, id_ in result}
+
+
 class _Repeat(Exception):
     pass
 
@@ -142,6 +156,7 @@ def subscribe(
     settings: Settings,
     after_commit: Callable[[], None] | None = None,
     retry_backoff: float = 0.5,
+    batch_handler: BatchHandler | None = None,
 ) -> None:
     """Register an idempotent, at-least-once consumer of ``topic_names`` in group ``consumer``.
 
@@ -149,6 +164,11 @@ def subscribe(
     as they last; other unexpected errors ``settings.consumer_max_attempts`` times; permanent
     ones (invalid message, unknown office, constraint violation) are dead-lettered at once, to
     ``<topic>.dlq`` and the ``dead_letters`` table, so a poison message never blocks its partition.
+
+    With ``batch_handler``, a batch is first tried as a whole: one transaction, one claim statement,
+    the handler given every record not processed before, in offset order (which keeps each
+    person's order). If that fails for any reason but a transient one, the batch is rolled back
+    and goes record by record as above, where the culprit is found and dead-lettered.
     """
     session_ms = settings.session_timeout_ms
     attempts = _Attempts()
@@ -188,6 +208,34 @@ def subscribe(
         attempts.done(record)
         return True
 
+    async def process_batch(records: list) -> int | None:
+        """The batch in one transaction; the number of records processed, None to go one by one."""
+        envs = []
+        for record in records:
+            try:
+                envs.append(Envelope.from_headers({k: v.decode(errors="replace") for k, v in (record.headers or ())}))
+            except (ValueError, ValidationError):
+                return None
+        try:
+            async with engine.begin() as conn:
+                claimed = await _claim_many(conn, consumer, envs)
+                items = []
+                for env, record in zip(envs, records):
+                    if (env.source, env.id) in claimed:
+                        claimed.discard((env.source, env.id))  # a repeat within the batch counts once
+                        items.append((env, record.value or b""))
+                if items:
+                    await batch_handler(conn, items)
+        except Exception as exc:
+            if is_transient(exc):
+                exc.kimhub_attempt = attempts.failed(records[0])  # type: ignore[attr-defined]
+                raise
+            log.info("%s: batch of %d goes record by record (%s)", consumer, len(records), type(exc).__name__)
+            return None
+        for record in records:
+            attempts.done(record)
+        return len(items)
+
     async def in_order(records: list) -> int:
         """One key's records, strictly in offset order; stops at the first failure."""
         return sum([await process(r) for r in records])
@@ -205,6 +253,16 @@ def subscribe(
         title=f"{consumer}",
     )
     async def _consume(msg: KafkaMessage) -> None:
+        if batch_handler is not None and len(msg.raw_message) > 1:
+            try:
+                processed = await process_batch(list(msg.raw_message))
+            except Exception as exc:
+                await _backoff(exc)
+                raise
+            if processed is not None:
+                if processed and after_commit:
+                    after_commit()
+                return
         # Records of different persons (keys) are processed concurrently, each person's in order.
         # The batch's offsets are committed only when every record is committed or dead-lettered;
         # otherwise the batch comes again and the records already done are recognised and skipped.
@@ -216,12 +274,14 @@ def subscribe(
         if any(r for r in results if not isinstance(r, BaseException)) and after_commit:
             after_commit()
         if failures:
-            exc = failures[0]
-            n = getattr(exc, "kimhub_attempt", 1)
-            delay = min(retry_backoff * 2 ** min(n - 1, 6), 30.0)
-            log.warning("%s: %s (attempt %d), retrying in %.1fs", consumer, type(exc).__name__, n, delay)
-            await asyncio.sleep(delay)
-            raise exc
+            await _backoff(failures[0])
+            raise failures[0]
+
+    async def _backoff(exc: BaseException) -> None:
+        n = getattr(exc, "kimhub_attempt", 1)
+        delay = min(retry_backoff * 2 ** min(n - 1, 6), 30.0)
+        log.warning("%s: %s (attempt %d), retrying in %.1fs", consumer, type(exc).__name__, n, delay)
+        await asyncio.sleep(delay)
 
 
 async def dead_letter(broker: KafkaBroker, engine: AsyncEngine, consumer: str, record, reason: str) -> None:

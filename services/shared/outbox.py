@@ -17,13 +17,25 @@ log = logging.getLogger("kimhub.outbox")
 
 async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:
     """Add a message to the outbox inside the caller's transaction. Key = envelope subject."""
-    await enqueue_raw(conn, topic, envelope.subject, envelope.to_headers(), body.model_dump_json().encode())
+    await enqueue_many(conn, [(topic, envelope, body)])
+
+
+async def enqueue_many(conn: AsyncConnection, messages: list[tuple[str, Envelope, BaseModel]]) -> None:
+    """Several messages in one statement, in list order (the relay publishes them in that order)."""
+    if messages:
+        now = utcnow()
+        await conn.execute(insert(outbox), [
+            _row(topic, env.subject, env.to_headers(), body.model_dump_json().encode(), now)
+            for topic, env, body in messages
+        ])
 
 
 async def enqueue_raw(conn: AsyncConnection, topic: str, key: str, headers: dict[str, str], value: bytes) -> None:
-    await conn.execute(
-        insert(outbox).values(topic=topic, key=key, headers=headers, value=value, created_at=utcnow(), attempts=0)
-    )
+    await conn.execute(insert(outbox).values(_row(topic, key, headers, value, utcnow())))
+
+
+def _row(topic: str, key: str, headers: dict[str, str], value: bytes, now) -> dict:
+    return {"topic": topic, "key": key, "headers": headers, "value": value, "created_at": now, "attempts": 0}
 
 
 class Publisher:

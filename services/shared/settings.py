@@ -39,6 +39,7 @@ class Settings(BaseSettings):
 
     directory_file: Path = Field(PACKAGE_DATA / "directory.demo.yaml")
     migrate_on_start: bool = True
+    db_pool_size: int = Field(20, ge=2, description="Database connections per process (PostgreSQL)")
     relay_poll_seconds: float = Field(0.2, gt=0)
     log_level: str = "INFO"
 

@@ -1,0 +1,153 @@
+"""Consumers with a batch handler (``subscribe(..., batch_handler=...)``) on a real broker.
+
+Each test publishes its records first and only then starts its subscriber, so the first poll
+returns them together and the batch path is taken for certain.
+"""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from contracts.envelope import Envelope
+from services.shared import topics
+from services.shared.messaging import PermanentError, ensure_topics, make_broker, subscribe
+from services.shared.tables import dead_letters
+
+WAIT = 30.0
+POISON = "test.poison.v1"
+
+
+class Recorder:
+    """Writes one effect row per event; can fail a batch once (transient) or always (poison)."""
+
+    def __init__(self, fail_batch_once_transiently: bool = False) -> None:
+        self.batches: list[list[str]] = []
+        self.singles: list[str] = []
+        self.fail_once = fail_batch_once_transiently
+
+    async def batch(self, conn, items: list[tuple[Envelope, bytes]]) -> None:
+        self.batches.append([env.id for env, _ in items])
+        for env, body in items:
+            if env.type == POISON:
+                raise ValueError("cannot handle this one")
+            await _insert(conn, env, body)
+        if self.fail_once:
+            self.fail_once = False
+            raise ConnectionResetError("database went away")  # after the effects: all must roll back
+
+    async def single(self, conn, env: Envelope, body: bytes) -> None:
+        self.singles.append(env.id)
+        if env.type == POISON:
+            raise PermanentError("poison")
+        await _insert(conn, env, body)
+
+
+async def _insert(conn, env: Envelope, body: bytes) -> None:
+    await conn.execute(text("INSERT INTO it_batch.effects (ce_source, ce_id, subject, body) VALUES (:s, :i, :k, :b)"),
+                       {"s": env.source, "i": env.id, "k": env.subject, "b": body.decode()})
+
+
+@pytest.fixture(scope="module")
+async def effects_table(engine):
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE SCHEMA IF NOT EXISTS it_batch"))
+        await conn.execute(text(
+            "CREATE TABLE IF NOT EXISTS it_batch.effects (id BIGSERIAL PRIMARY KEY, ce_source TEXT NOT NULL,"
+            " ce_id TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL)"))
+    yield
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA it_batch CASCADE"))
+
+
+def _envelope(source: str, event_id: str, subject: str, ce_type: str = "test.effect.v1") -> Envelope:
+    return Envelope(id=event_id, source=source, type=ce_type, subject=subject, time=datetime.now(timezone.utc),
+                    dataschema="urn:kimhub:schema:test.json")
+
+
+async def _run(engine, settings, recorder: Recorder, records: list[tuple[Envelope, bytes]], expected: int) -> tuple:
+    """Publish ``records``, then consume them with a fresh batch subscriber until ``expected`` effects exist."""
+    topic = f"test.batch.{uuid.uuid4().hex}"
+    source = records[0][0].source
+    await ensure_topics(settings, [topic, topics.dead_letter(topic)])
+    producer = make_broker(settings)
+    await producer.start()
+    try:
+        for env, body in records:
+            await producer.publish(body, topic, key=env.subject.encode(), headers=env.to_headers())
+    finally:
+        await producer.stop()
+    broker = make_broker(settings)
+    subscribe(broker, engine, topic, consumer=f"it-batch-{uuid.uuid4().hex[:12]}", handler=recorder.single,
+              batch_handler=recorder.batch, settings=settings, retry_backoff=0.1)
+    await broker.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while True:
+            rows = await _effects(engine, source)
+            if len(rows) >= expected or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # anything applied twice would show up now
+        return await _effects(engine, source), topic
+    finally:
+        await broker.stop()
+
+
+async def _effects(engine, source: str) -> list[tuple[str, str, str]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT ce_id, subject, body FROM it_batch.effects WHERE ce_source = :s"
+                                       " ORDER BY id"), {"s": source})
+        return [tuple(r) for r in rows]
+
+
+def _stream(source: str, persons: int, per_person: int) -> list[tuple[Envelope, bytes]]:
+    out = []
+    for n in range(per_person):
+        for p in range(persons):
+            out.append((_envelope(source, f"e-{p}-{n}", f"p-{p}"), f'{{"n": {n}}}'.encode()))
+    return out
+
+
+async def test_a_batch_applies_each_event_once_and_each_persons_events_in_order(engine, settings, effects_table):
+    source = f"urn:kimhub:test:{uuid.uuid4().hex}"
+    records = _stream(source, persons=5, per_person=6)
+    records.insert(7, records[3])  # a repeat inside the batch, under the same CloudEvents id
+    recorder = Recorder()
+    effects, _ = await _run(engine, settings, recorder, records, expected=30)
+
+    assert sorted(e[0] for e in effects) == sorted(f"e-{p}-{n}" for p in range(5) for n in range(6))
+    for p in range(5):
+        assert [e[2] for e in effects if e[1] == f"p-{p}"] == [f'{{"n": {n}}}' for n in range(6)]
+    assert max(len(b) for b in recorder.batches) > 1, "the batch path was not taken"
+    assert recorder.singles == []
+
+
+async def test_a_poison_record_sends_the_batch_one_by_one_and_only_it_is_dead_lettered(engine, settings,
+                                                                                      effects_table):
+    source = f"urn:kimhub:test:{uuid.uuid4().hex}"
+    records = _stream(source, persons=3, per_person=4)
+    records.insert(5, (_envelope(source, "poison", "p-9", POISON), b'{"bad": true}'))
+    recorder = Recorder()
+    effects, topic = await _run(engine, settings, recorder, records, expected=12)
+
+    assert sorted(e[0] for e in effects) == sorted(f"e-{p}-{n}" for p in range(3) for n in range(4))
+    assert "poison" in recorder.singles, "the batch did not fall back to one by one"
+    async with engine.connect() as conn:
+        dead = (await conn.execute(select(dead_letters.c.reason).where(dead_letters.c.topic == topic))).all()
+    assert len(dead) == 1 and "poison" in dead[0].reason
+
+
+async def test_a_transient_failure_rolls_the_batch_back_and_it_is_applied_once_on_retry(engine, settings,
+                                                                                       effects_table):
+    source = f"urn:kimhub:test:{uuid.uuid4().hex}"
+    records = _stream(source, persons=4, per_person=3)
+    recorder = Recorder(fail_batch_once_transiently=True)
+    effects, _ = await _run(engine, settings, recorder, records, expected=12)
+
+    assert sorted(e[0] for e in effects) == sorted(f"e-{p}-{n}" for p in range(4) for n in range(3))
+    assert len(recorder.batches) >= 2, "the failed batch was not retried"
+    assert recorder.singles == []
