@@ -7,7 +7,9 @@ when an unknown key id shows up).
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -39,8 +41,18 @@ def dev_key(settings: Settings) -> ECKey:
         return ECKey.import_key(json.loads(path.read_text()))
     path.parent.mkdir(parents=True, exist_ok=True)
     key = ECKey.generate_key("P-256", parameters={"kid": f"dev-{int(time.time())}"})
-    path.write_text(json.dumps(key.as_dict(private=True)))
-    path.chmod(0o600)
+    # Written aside, then linked into place: processes starting together (``kimhub serve …``
+    # beside each other, or a token issued meanwhile) all end up with the one key that won.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(key.as_dict(private=True)))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return ECKey.import_key(json.loads(path.read_text()))
+    finally:
+        tmp.unlink()
     return key
 
 

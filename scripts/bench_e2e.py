@@ -234,7 +234,9 @@ async def main() -> None:
     port = 18765
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("KIMHUB_")},
            "KIMHUB_DATABASE_URL": dsn, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap, "KIMHUB_KAFKA_IDEMPOTENCE": "false",
-           "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000", "KIMHUB_DATA_DIR": str(data_dir),
+           "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
+           "KIMHUB_KAFKA_FETCH_MAX_WAIT_MS": "20",  # tansu holds a fetch for its whole wait
+           "KIMHUB_DATA_DIR": str(data_dir),
            "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "WARNING",
            "KIMHUB_LOG_PSEUDONYM_KEY": hashlib.sha256(b"bench").hexdigest(),
            "KIMHUB_LOG_SIGNING_KEY": NoteSigner.generate("kimhub-bench").skey}
@@ -263,7 +265,12 @@ async def main() -> None:
                                    "categories": ["stammdaten", "falldaten"]}],
                    "evidence": {"form_sha256": "ab" * 32, "form_version": "F1", "language": "de"}}
         async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
-            persons = [(await c.post("/consents", json=consent)).json()["person"] for _ in range(args.persons)]
+            persons = []
+            for _ in range(args.persons):
+                r = await c.post("/consents", json=consent)
+                if r.status_code != 201:
+                    raise SystemExit(f"consent not recorded: {r.status_code} {r.text[:300]}")
+                persons.append(r.json()["person"])
         size = len(json.dumps(payload(persons[0])).encode())
 
         def client() -> LoadClient:  # a fresh pool per phase: idle keep-alives are closed by the server

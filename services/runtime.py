@@ -23,6 +23,7 @@ from services.shared.db import create_engine
 from services.shared.embedded_broker import EmbeddedBroker
 from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
 from services.shared.outbox import OutboxRelay
+from services.shared.outbox_listener import OutboxListener
 from services.shared.retention import Retention
 from services.shared.settings import Settings
 
@@ -48,6 +49,7 @@ class Hub:
         self.checkpointer: Checkpointer | None = None
         self.watch: BrokerWatch | None = None
         self.retention: Retention | None = None
+        self.listener: OutboxListener | None = None
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -80,6 +82,9 @@ class Hub:
             self._tasks.append(asyncio.create_task(self.watch.run(), name="broker-watch"))
             self.retention = Retention(self.engine, s.outbox_replay_seconds)
             self._tasks.append(asyncio.create_task(self.retention.run(), name="retention"))
+            if self.engine.dialect.name == "postgresql":
+                self.listener = OutboxListener(s.effective_database_url, self.notify_outbox)
+                self._tasks.append(asyncio.create_task(self.listener.run(), name="outbox-listener"))
         if "audit" in self.components:
             self.checkpointer = Checkpointer(self.engine, self.signer, s.log_origin, s.checkpoint_interval_seconds,
                                              after_commit=self.notify_outbox)
@@ -109,7 +114,7 @@ class Hub:
     async def stop(self) -> None:
         if self.checkpointer:
             self.checkpointer.stop()
-        for task in (self.watch, self.retention):
+        for task in (self.watch, self.retention, self.listener):
             if task:
                 task.stop()
         if self.relay:

@@ -246,6 +246,7 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         session_timeout_ms=session_ms,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         heartbeat_interval_ms=max(1000, session_ms // 5),
         batch=True,
         max_records=settings.consumer_batch,

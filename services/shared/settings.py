@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     kafka_client_id: str = "kimhub"
     kafka_session_timeout_ms: int | None = Field(
         None, ge=6000, description="Consumer session timeout; default 10 s, 6 s for the embedded broker")
+    kafka_fetch_max_wait_ms: int | None = Field(
+        None, ge=1, le=5000, description="Longest a fetch waits for data; default 500 (Kafka's), 20 for the embedded broker")
     consumer_batch: int = Field(200, ge=1, description="Records a consumer takes from the broker at once")
     consumer_concurrency: int = Field(8, ge=1, description="Records processed at once (different persons)")
     consumer_max_attempts: int = Field(5, ge=1, description="Attempts before an unexpected error dead-letters")
@@ -92,6 +94,14 @@ class Settings(BaseSettings):
         if self.kafka_session_timeout_ms is not None:
             return self.kafka_session_timeout_ms
         return 6000 if self.embedded_broker else 10000
+
+    @property
+    def fetch_max_wait_ms(self) -> int:
+        # Kafka answers a fetch as soon as data arrives (fetch.min.bytes = 1); tansu holds it for
+        # its full wait, which would add that wait to every hop of a transfer.
+        if self.kafka_fetch_max_wait_ms is not None:
+            return self.kafka_fetch_max_wait_ms
+        return 20 if self.embedded_broker else 500
 
     @property
     def dev_signing_key_file(self) -> Path:

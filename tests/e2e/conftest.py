@@ -45,6 +45,7 @@ def start_hub(env_overrides: dict[str, str], data_dir: Path, args: tuple[str, ..
     env.update({
         "KIMHUB_DATA_DIR": str(data_dir), "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "INFO",
         "KIMHUB_KAFKA_IDEMPOTENCE": KAFKA_IDEMPOTENCE, **audit_env(), "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "KIMHUB_KAFKA_FETCH_MAX_WAIT_MS": "20",
         **env_overrides,
     })
     log_file = data_dir / "hub.log"
