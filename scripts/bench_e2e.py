@@ -245,11 +245,11 @@ async def main() -> None:
     procs = [subprocess.Popen([sys.executable, "-m", "services.cli", *c], cwd=ROOT, env=env,
                               stdout=open(data_dir / f"hub-{i}.log", "wb"), stderr=subprocess.STDOUT)
              for i, c in enumerate(commands)]
-    hub = procs[-1]
-    if os.environ.get("BENCH_PROFILE"):  # py-spy the hub during the run: BENCH_PROFILE=out.txt
-        subprocess.Popen(["py-spy", "record", "-p", str(hub.pid), "-d", "40", "-f", "raw", "-o",
-                          os.environ["BENCH_PROFILE"], "--nonblocking"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+    if os.environ.get("BENCH_PROFILE"):  # py-spy each hub process: BENCH_PROFILE=out -> out.0.txt, out.1.txt
+        for i, p in enumerate(procs):
+            subprocess.Popen(["py-spy", "record", "-p", str(p.pid), "-d", "40", "-f", "raw", "-o",
+                              f"{os.environ['BENCH_PROFILE']}.{i}.txt", "--nonblocking"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(240):

@@ -16,6 +16,7 @@ from services.audit.checkpointer import Checkpointer
 from services.audit.log import AuditLog
 from services.delivery.service import on_office_deliveries, on_office_delivery
 from services.directory.model import Directory, load_directory
+from services.gate.group_commit import GroupCommit
 from services.gate.worker import GateWorker
 from services.shared import migrate, topics
 from services.shared.broker_watch import BrokerWatch
@@ -50,6 +51,7 @@ class Hub:
         self.watch: BrokerWatch | None = None
         self.retention: Retention | None = None
         self.listener: OutboxListener | None = None
+        self.group_commit: GroupCommit | None = None
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -59,6 +61,8 @@ class Hub:
             self.embedded = EmbeddedBroker(s.embedded_broker_port, Path(s.data_dir) / "broker.log")
             await self.embedded.start()
         self.engine = create_engine(s.effective_database_url, s.db_pool_size)
+        if "gateway" in self.components:
+            self.group_commit = GroupCommit(self.engine, self.directory, self.audit, self.notify_outbox)
         if s.migrate_on_start:
             await migrate.upgrade(self.engine)
         all_topics = topics.all_topics(sorted(self.directory.offices))
@@ -112,6 +116,8 @@ class Hub:
         return state
 
     async def stop(self) -> None:
+        if self.group_commit:
+            await self.group_commit.stop()
         if self.checkpointer:
             self.checkpointer.stop()
         for task in (self.watch, self.retention, self.listener):

@@ -46,6 +46,9 @@ def outcome_response(outcome: requests.Outcome) -> JSONResponse:
 
 @router.post("/transfers", status_code=202, responses={403: {"description": "Not covered: reasons named"}})
 async def send_transfer(body: SendTransfer, request: Request, actor: Actor = Depends(sender)):
+    if body.precheck_id is None:  # nothing to read first: committed together with concurrent requests
+        group = request.app.state.hub.group_commit
+        return outcome_response(await group.submit(actor, requests.outgoing(body, directory(request))))
     async with unit_of_work(request) as conn:
         return outcome_response(await requests.send(conn, actor, body, directory(request), audit(request)))
 

@@ -19,13 +19,13 @@ from services.checklists import service as checklists
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
 from services.gate.commands import SendTransfer
-from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, digest, evaluate
+from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, Question, digest, evaluate_many
 from services.gate.tables import transfers
 from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.errors import InvalidInput, NotFound
 from services.shared.identity import Actor
-from services.shared.outbox import enqueue, enqueue_many
+from services.shared.outbox import enqueue_many
 
 SOURCE = "urn:kimhub:gate"
 
@@ -67,23 +67,28 @@ def resolve_recipient(recipient: RecipientSpec, municipality: str, directory: Di
                            field="municipality") from None
 
 
+def outgoing(cmd: SendTransfer, directory: Directory) -> Outgoing:
+    """A referral as the case manager wrote it (without a pre-check: nothing to read first)."""
+    return Outgoing(
+        person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient,
+        recipient_office=resolve_recipient(cmd.recipient, cmd.municipality, directory), purpose=cmd.purpose.value,
+        message_type=cmd.message_type, payload=cmd.payload)
+
+
 async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory: Directory,
                audit: AuditLog) -> Outcome:
     """A referral as the case manager wrote it; with ``precheck_id`` a pre-checked referral that
     carries the stored checklist snapshot and its documents."""
-    recipient_office = resolve_recipient(cmd.recipient, cmd.municipality, directory)
-    message_type, payload, policy = cmd.message_type, cmd.payload, ()
+    out = outgoing(cmd, directory)
     if cmd.precheck_id:
         payload, complete = await checklists.prechecked_payload(conn, actor, cmd.person, cmd.precheck_id, cmd.payload)
-        message_type = "prechecked-referral.v1"
-        if not complete and not directory.office(recipient_office).accepts_open_items:
+        policy = ()
+        if not complete and not directory.office(out.recipient_office).accepts_open_items:
             policy = ({"code": "open_items_not_accepted",
                        "message": "Die empfangende Stelle nimmt nur vollständig vorgeprüfte Fälle an.",
                        "open_items": payload.checklist.open_items},)
-    return await submit(conn, actor, Outgoing(
-        person=cmd.person, municipality=cmd.municipality, recipient=cmd.recipient, recipient_office=recipient_office,
-        purpose=cmd.purpose.value, message_type=message_type, payload=payload, policy_reasons=policy),
-        directory, audit)
+        out = replace(out, message_type="prechecked-referral.v1", payload=payload, policy_reasons=policy)
+    return await submit(conn, actor, out, directory, audit)
 
 
 async def reply(conn: AsyncConnection, actor: Actor, in_reply_to: str, message_type: str, payload: BaseModel,
@@ -102,43 +107,60 @@ async def reply(conn: AsyncConnection, actor: Actor, in_reply_to: str, message_t
 async def submit(conn: AsyncConnection, actor: Actor, out: Outgoing, directory: Directory,
                  audit: AuditLog) -> Outcome:
     """Check at once; accept (transfer row + outbox row, one transaction) or refuse (logged)."""
+    return (await submit_many(conn, [(actor, out)], directory, audit))[0]
+
+
+async def submit_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]], directory: Directory,
+                      audit: AuditLog) -> list[Outcome]:
+    """``submit`` for several transfers in the caller's transaction, one statement per table."""
     now = utcnow()
-    ev = await evaluate(conn, directory, sender_office=actor.office, person=out.person,
-                        recipient_office=out.recipient_office, purpose=out.purpose, payload=out.payload, now=now,
-                        message_type=out.message_type)
-    if out.policy_reasons:
-        ev = replace(ev, policy_reasons=ev.policy_reasons + out.policy_reasons)
-    transfer_id = f"t-{uuid.uuid4().hex}"
-    payload = out.payload.model_dump(mode="json", exclude_none=True)
-    payload_sha256 = digest(payload)
-    d = ev.decision
-    status = TransferStatus.REQUESTED if ev.allowed else TransferStatus.REFUSED
-    await conn.execute(insert(transfers).values(
-        id=transfer_id, message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
-        person=out.person, municipality=out.municipality, recipient=out.recipient.model_dump(mode="json"),
-        recipient_office=out.recipient_office, purpose=out.purpose, status=status.value,
-        reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
-        categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
-        payload_sha256=payload_sha256, requested_at=now, updated_at=now,
-        in_reply_to=getattr(out.payload, "in_reply_to", None),
-    ))
-    if ev.allowed:
-        statute = None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis
-        msg = TransferRequestedV1(
-            transfer_id=transfer_id, message_type=out.message_type, sender_office=actor.office,
-            sender_user=actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
-            recipient_office=out.recipient_office, purpose=out.purpose, payload=payload, requested_at=now,
-            legal_basis=statute,
-        )
-        env = envelope(msg, transfer_id, out.person, now, consentid=d.consent_id, consentversion=d.consent_version,
-                       purpose=out.purpose, recipientoffice=out.recipient_office, legalbasis=ev.legal_basis)
-        await enqueue(conn, topics.TRANSFER_REQUESTED, env, msg)
-    else:
-        await record_refusal(conn, audit, ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id,
-                             message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
-                             recipient_office=out.recipient_office, person=out.person, purpose=out.purpose,
-                             payload_sha256=payload_sha256, now=now)
-    return Outcome(transfer_id, status, out.recipient_office, ev.reasons(), d.consent_id, d.consent_version)
+    evaluations = await evaluate_many(conn, directory, [
+        Question(actor.office, out.person, out.recipient_office, out.purpose, out.payload, out.message_type)
+        for actor, out in items], now)
+    rows, messages, records, outcomes = [], [], [], []
+    for (actor, out), ev in zip(items, evaluations):
+        if out.policy_reasons:
+            ev = replace(ev, policy_reasons=ev.policy_reasons + out.policy_reasons)
+        transfer_id = f"t-{uuid.uuid4().hex}"
+        payload = out.payload.model_dump(mode="json", exclude_none=True)
+        payload_sha256 = digest(payload)
+        d = ev.decision
+        status = TransferStatus.REQUESTED if ev.allowed else TransferStatus.REFUSED
+        rows.append(dict(
+            id=transfer_id, message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
+            person=out.person, municipality=out.municipality, recipient=out.recipient.model_dump(mode="json"),
+            recipient_office=out.recipient_office, purpose=out.purpose, status=status.value,
+            reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
+            categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
+            payload_sha256=payload_sha256, requested_at=now, updated_at=now,
+            in_reply_to=getattr(out.payload, "in_reply_to", None),
+        ))
+        if ev.allowed:
+            statute = None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis
+            msg = TransferRequestedV1(
+                transfer_id=transfer_id, message_type=out.message_type, sender_office=actor.office,
+                sender_user=actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
+                recipient_office=out.recipient_office, purpose=out.purpose, payload=payload, requested_at=now,
+                legal_basis=statute,
+            )
+            env = envelope(msg, transfer_id, out.person, now, consentid=d.consent_id,
+                           consentversion=d.consent_version, purpose=out.purpose,
+                           recipientoffice=out.recipient_office, legalbasis=ev.legal_basis)
+            messages.append((topics.TRANSFER_REQUESTED, env, msg))
+        else:
+            record, message = refusal_effects(
+                ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id, message_type=out.message_type,
+                sender_office=actor.office, sender_user=actor.user, recipient_office=out.recipient_office,
+                person=out.person, purpose=out.purpose, payload_sha256=payload_sha256, now=now)
+            records.append(record)
+            messages.append(message)
+        outcomes.append(Outcome(transfer_id, status, out.recipient_office, ev.reasons(), d.consent_id,
+                                d.consent_version))
+    await conn.execute(insert(transfers), rows)
+    await enqueue_many(conn, messages)
+    if records:
+        await audit.append_many(conn, records)
+    return outcomes
 
 
 async def record_refusal(conn: AsyncConnection, audit: AuditLog, ev: Evaluation, decision: DecisionKind, *, stage: str,

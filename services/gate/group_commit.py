@@ -1,0 +1,87 @@
+"""Group commit for the request path: transfers submitted at about the same time share one
+transaction (one consent query, one insert per table), and each request is answered after that
+commit. A lone request waits for nobody: it is committed at once, and what arrives meanwhile
+forms the next group.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.audit.log import AuditLog
+from services.directory.model import Directory
+from services.gate.requests import Outcome, Outgoing, submit_many
+from services.shared.identity import Actor
+from services.shared.messaging import is_transient
+
+log = logging.getLogger("kimhub.gate")
+
+
+class GroupCommit:
+    def __init__(self, engine: AsyncEngine, directory: Directory, audit: AuditLog,
+                 after_commit: Callable[[], None], max_group: int = 200, writers: int = 2):
+        self.engine = engine
+        self.directory = directory
+        self.audit = audit
+        self.after_commit = after_commit
+        self.max_group = max_group
+        self.writers = writers
+        self._pending: list[tuple[Actor, Outgoing, asyncio.Future]] = []
+        self._ready = asyncio.Condition()
+        self._tasks: list[asyncio.Task] = []
+
+    async def submit(self, actor: Actor, out: Outgoing) -> Outcome:
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._writer(), name=f"group-commit-{i}") for i in range(self.writers)]
+        future = asyncio.get_running_loop().create_future()
+        async with self._ready:
+            self._pending.append((actor, out, future))
+            self._ready.notify()
+        return await future
+
+    async def stop(self, drain_seconds: float = 10.0) -> None:
+        """Finish what was submitted (the HTTP server has stopped taking requests), then end."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+        while self._pending and self._tasks and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _writer(self) -> None:
+        while True:
+            async with self._ready:
+                await self._ready.wait_for(lambda: bool(self._pending))
+                group, self._pending = self._pending[:self.max_group], self._pending[self.max_group:]
+            await self._commit(group)
+
+    async def _commit(self, group: list[tuple[Actor, Outgoing, asyncio.Future]]) -> None:
+        try:
+            async with self.engine.begin() as conn:
+                outcomes = await submit_many(conn, [(actor, out) for actor, out, _ in group], self.directory,
+                                             self.audit)
+        except Exception as exc:
+            if len(group) > 1 and not is_transient(exc):
+                # Whatever failed must fail only its own request: commit them one by one.
+                log.info("group of %d goes one by one (%s)", len(group), type(exc).__name__)
+                for item in group:
+                    await self._commit([item])
+                return
+            for *_, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        except BaseException as exc:  # cancelled while committing: the requests must not hang
+            for *_, future in group:
+                if not future.done():
+                    future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("shutting down"))
+            raise
+        self.after_commit()
+        for (*_, future), outcome in zip(group, outcomes):
+            if not future.done():
+                future.set_result(outcome)

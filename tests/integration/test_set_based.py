@@ -1,0 +1,150 @@
+"""Set-based paths on PostgreSQL: the request path's group commit and the gate deciding a batch.
+
+Both must give each transfer exactly the outcome it would get alone. Runs on a private database
+(see ``private_db``) so no hub from the e2e tests consumes these transfers meanwhile.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from contracts.consent import RevocationMethod
+from contracts.envelope import Envelope
+from contracts.transfer import TransferStatus
+from services.audit.tables import transfer_log
+from services.consent import service as consents
+from services.directory.model import UnknownOffice
+from services.gate import group_commit, requests
+from services.gate.group_commit import GroupCommit
+from services.gate.tables import transfers
+from services.gate.worker import GateWorker
+from services.shared import topics
+from services.shared.tables import outbox
+from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
+from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral
+
+
+async def _persons_with_consent(engine, directory, n: int) -> list[tuple[str, str]]:
+    out = []
+    for _ in range(n):
+        async with engine.begin() as conn:
+            consent_id, _, person = await consents.record(conn, CM, consent_terms(), directory, AUDIT)
+        out.append((consent_id, person))
+    return out
+
+
+async def _log_decisions(engine, transfer_ids: list[str]) -> dict[str, list[str]]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(transfer_log.c.transfer_id, transfer_log.c.decision)
+                                   .where(transfer_log.c.transfer_id.in_(transfer_ids)))).all()
+    out: dict[str, list[str]] = {}
+    for transfer_id, decision in rows:
+        out.setdefault(transfer_id, []).append(decision)
+    return out
+
+
+@pytest.fixture
+def group_sizes(monkeypatch) -> list[int]:
+    """Records the size of each group the group commit wrote (a spy: the real function runs)."""
+    sizes: list[int] = []
+    real = group_commit.submit_many
+
+    async def spy(conn, items, *args):
+        sizes.append(len(items))
+        return await real(conn, items, *args)
+
+    monkeypatch.setattr(group_commit, "submit_many", spy)
+    return sizes
+
+
+async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(private_engine, directory,
+                                                                                group_sizes):
+    engine = private_engine
+    covered = [p for _, p in await _persons_with_consent(engine, directory, 12)]
+    uncovered = [f"p-{i:032x}" for i in range(12)]  # no consent on record
+    woken = []
+    group = GroupCommit(engine, directory, AUDIT, after_commit=lambda: woken.append(1))
+    try:
+        people = [p for pair in zip(covered, uncovered) for p in pair]
+        outcomes = await asyncio.gather(*(group.submit(CM, requests.outgoing(referral(p), directory))
+                                          for p in people))
+    finally:
+        await group.stop()
+
+    assert max(group_sizes) > 1 and sum(group_sizes) == len(people)
+    assert len(woken) == len(group_sizes)  # the relay is woken after each commit
+    by_person = dict(zip(people, outcomes))
+    assert {by_person[p].status for p in covered} == {TransferStatus.REQUESTED}
+    assert {by_person[p].status for p in uncovered} == {TransferStatus.REFUSED}
+    assert all(by_person[p].reasons[0]["code"] == "no_consent" for p in uncovered)
+    assert len({o.transfer_id for o in outcomes}) == len(people)
+
+    async with engine.connect() as conn:
+        rows = {r.id: r for r in (await conn.execute(select(transfers))).all()}
+        queued = (await conn.execute(select(outbox.c.topic, outbox.c.key).where(outbox.c.key.in_(people)))).all()
+    assert {rows[by_person[p].transfer_id].person for p in people} == set(people)
+    assert all(rows[o.transfer_id].status == o.status.value for o in outcomes)
+    assert sorted(k for t, k in queued if t == topics.TRANSFER_REQUESTED) == sorted(covered)
+    assert sorted(k for t, k in queued if t == topics.FEEDBACK) == sorted(uncovered)
+    refused = [by_person[p].transfer_id for p in uncovered]
+    assert await _log_decisions(engine, refused) == {t: ["refused"] for t in refused}
+
+
+async def test_a_request_that_fails_in_a_group_fails_alone(private_engine, directory, group_sizes):
+    engine = private_engine
+    persons = [p for _, p in await _persons_with_consent(engine, directory, 6)]
+    group = GroupCommit(engine, directory, AUDIT, after_commit=lambda: None)
+    outgoing = [requests.outgoing(referral(p), directory) for p in persons]
+    outgoing[3] = replace(outgoing[3], recipient_office="no-such-office")  # fails inside the transaction
+    try:
+        results = await asyncio.gather(*(group.submit(CM, o) for o in outgoing), return_exceptions=True)
+    finally:
+        await group.stop()
+
+    assert isinstance(results[3], UnknownOffice)
+    assert [r.status for i, r in enumerate(results) if i != 3] == [TransferStatus.REQUESTED] * 5
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(transfers.c.person).where(transfers.c.person.in_(persons)))).scalars().all()
+    assert sorted(stored) == sorted(p for i, p in enumerate(persons) if i != 3)
+
+
+async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(private_engine, directory):
+    engine = private_engine
+    pairs = await _persons_with_consent(engine, directory, 6)
+    outcomes = []
+    for _, person in pairs:
+        for _ in range(2):
+            async with engine.begin() as conn:
+                outcomes.append(await requests.send(conn, CM, referral(person), directory, AUDIT))
+    revoked = {person for _, person in pairs[:2]}
+    for consent_id, _ in pairs[:2]:  # revoked after the request, before delivery
+        async with engine.begin() as conn:
+            await consents.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(outbox).where(outbox.c.topic == topics.TRANSFER_REQUESTED,
+                                                        outbox.c.key.in_([p for _, p in pairs]))
+                                   .order_by(outbox.c.id))).all()
+    items = [(Envelope.from_headers(r.headers), r.value) for r in rows]
+    items.insert(4, items[1])  # the same request twice in one batch
+
+    async with engine.begin() as conn:
+        await GateWorker(directory, AUDIT).handle_many(conn, items)
+    async with engine.begin() as conn:  # and the whole batch again: nothing changes
+        await GateWorker(directory, AUDIT).handle_many(conn, items)
+
+    ids = [o.transfer_id for o in outcomes]
+    async with engine.connect() as conn:
+        status = dict((await conn.execute(select(transfers.c.id, transfers.c.status))).all())
+        person_of = dict((await conn.execute(select(transfers.c.id, transfers.c.person))).all())
+        deliveries = (await conn.execute(select(outbox.c.key, outbox.c.value).where(
+            outbox.c.topic == topics.office_inbox("troisdorf-abh"), outbox.c.key.in_([p for _, p in pairs])))).all()
+    expected = {t: "withheld" if person_of[t] in revoked else "delivered" for t in ids}
+    assert {t: status[t] for t in ids} == expected
+    assert await _log_decisions(engine, ids) == {t: [expected[t]] for t in ids}
+    delivered = sorted(json.loads(v)["transfer_id"] for _, v in deliveries)
+    assert delivered == sorted(t for t in ids if expected[t] == "delivered")
+    assert all("health_notes" not in json.loads(v)["payload"] for _, v in deliveries)  # minimised
