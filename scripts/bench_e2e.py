@@ -71,6 +71,23 @@ async def stored_at(dsn: str, ids: list[str]) -> dict[str, float]:
         await conn.close()
 
 
+async def stages(dsn: str, ids: list[str], sent: dict[str, float]) -> dict[str, float]:
+    """Median milliseconds per stage: request sent -> transfer committed (gateway), -> decided
+    (gate worker), -> stored in the inbox (delivery); from the rows' own timestamps."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT t.id, extract(epoch from t.requested_at) AS req, extract(epoch from t.updated_at) AS dec,"
+            " extract(epoch from i.stored_at) AS sto FROM transfers t JOIN inbox_items i ON i.transfer_id = t.id"
+            " WHERE t.id = ANY($1)", ids)
+    finally:
+        await conn.close()
+    med = statistics.median
+    return {"accept": med([(float(r["req"]) - sent[r["id"]]) * 1000 for r in rows]),
+            "gate": med([(float(r["dec"]) - float(r["req"])) * 1000 for r in rows]),
+            "delivery": med([(float(r["sto"]) - float(r["dec"])) * 1000 for r in rows])}
+
+
 async def wait_stored(dsn: str, ids: list[str], timeout: float = 600) -> dict[str, float]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -167,7 +184,8 @@ async def offered(client, persons, rate: float, seconds: float, dsn: str) -> dic
     done = await wait_stored(dsn, list(sent))
     latencies = [(done[t] - sent[t]) * 1000 for t in sent]
     return {"n": n, "rate": rate, "throughput": n / (max(done.values()) - wall), "p50": percentile(latencies, 50),
-            "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
+            "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
+            "stages": await stages(dsn, list(sent), sent)}
 
 
 async def raw_baseline(bootstrap: str, n: int, size: int) -> dict:
@@ -235,7 +253,7 @@ async def main() -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("KIMHUB_")},
            "KIMHUB_DATABASE_URL": dsn, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap, "KIMHUB_KAFKA_IDEMPOTENCE": "false",
            "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
-           "KIMHUB_KAFKA_FETCH_MAX_WAIT_MS": "20",  # tansu holds a fetch for its whole wait
+           "KIMHUB_KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("BENCH_FETCH_WAIT", "20"),  # tansu holds a fetch for its whole wait
            "KIMHUB_DATA_DIR": str(data_dir),
            "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "WARNING",
            "KIMHUB_LOG_PSEUDONYM_KEY": hashlib.sha256(b"bench").hexdigest(),
@@ -302,6 +320,9 @@ async def main() -> None:
           f"| {fixed['p95']:.0f} | {fixed['p99']:.0f} |")
     print(f"| raw aiokafka produce -> consume ({raw['n']} × {size} B) | {raw['throughput']:.0f} | {raw['p50']:.0f} "
           f"| – | {raw['p99']:.0f} |")
+    st = fixed["stages"]
+    print(f"\nat {fixed['rate']:.0f}/s offered, median ms per stage: sent -> accepted {st['accept']:.0f}, "
+          f"-> decided by the gate {st['gate']:.0f}, -> stored in the inbox {st['delivery']:.0f}")
     print(f"\nratio hub / raw (saturation throughput): {sat['throughput'] / raw['throughput']:.3f}; "
           f"requests re-sent after a connection reset: {RETRIES['count']}")
 

@@ -108,9 +108,11 @@ async def _claim_many(conn: AsyncConnection, consumer: str, envs: list[Envelope]
     now = utcnow()
     rows = {(e.source, e.id): {"consumer": consumer, "ce_source": e.source, "ce_id": e.id, "processed_at": now}
             for e in envs}
+    # Executed with a parameter list (not .values(list)), so the compiled statement is cached.
     result = await conn.execute(
-        dialect_insert(processed_messages).values(list(rows.values())).on_conflict_do_nothing()
-        .returning(processed_messages.c.ce_source, processed_messages.c.ce_id)
+        dialect_insert(processed_messages).on_conflict_do_nothing()
+        .returning(processed_messages.c.ce_source, processed_messages.c.ce_id),
+        list(rows.values()),
     )
     return {(src, id_) for src, id_ in result}
 
