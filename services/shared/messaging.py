@@ -252,6 +252,7 @@ def subscribe(
         heartbeat_interval_ms=max(1000, session_ms // 5),
         batch=True,
         max_records=settings.consumer_batch,
+        batch_timeout_ms=settings.consumer_poll_ms,
         decoder=_raw,
         title=f"{consumer}",
     )

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     kafka_fetch_max_wait_ms: int | None = Field(
         None, ge=1, le=5000, description="Longest a fetch waits for data; default 500 (Kafka's), 20 for the embedded broker")
     consumer_batch: int = Field(200, ge=1, description="Records a consumer takes from the broker at once")
+    consumer_poll_ms: int = Field(
+        10, ge=1, le=1000, description="A consumer's wait for records (FastStream sleeps as long again when none came)")
     consumer_concurrency: int = Field(8, ge=1, description="Records processed at once (different persons)")
     consumer_max_attempts: int = Field(5, ge=1, description="Attempts before an unexpected error dead-letters")
     outbox_replay_seconds: int = Field(24 * 3600, ge=0,
