@@ -5,8 +5,9 @@ same run the baseline of raw aiokafka produce -> consume of same-size messages t
     .venv/bin/python scripts/bench_e2e.py [--saturation 3000] [--concurrency 32] [--rate 200] [--seconds 15]
 
 Starts its own scratch PostgreSQL database (on --server), its own broker process (tansu) and the
-hub as a real process (`kimhub run`). The load generator (a minimal keep-alive HTTP/1.1 client) runs on the same
-machine (2 cores here), so it competes with the hub for CPU: the numbers are conservative. Prints Markdown for docs/benchmarks.md.
+hub as real processes (`kimhub run`, or with --split the gateway and the workers apart). The load
+generator (a minimal keep-alive HTTP/1.1 client) runs on the same machine (2 cores here), so it
+competes with the hub for CPU: the numbers are conservative. Prints Markdown for docs/benchmarks.md.
 """
 from __future__ import annotations
 
