@@ -163,22 +163,10 @@ async def submit_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]]
     return outcomes
 
 
-async def record_refusal(conn: AsyncConnection, audit: AuditLog, ev: Evaluation, decision: DecisionKind, *, stage: str,
-                         transfer_id: str, message_type: str, sender_office: str, sender_user: str,
-                         recipient_office: str, person: str, purpose: str, payload_sha256: str, now) -> None:
-    """Log a refused or withheld transfer and tell the sender on the feedback topic."""
-    record, message = refusal_effects(ev, decision, stage=stage, transfer_id=transfer_id, message_type=message_type,
-                                      sender_office=sender_office, sender_user=sender_user,
-                                      recipient_office=recipient_office, person=person, purpose=purpose,
-                                      payload_sha256=payload_sha256, now=now)
-    await audit.append(conn, record)
-    await enqueue_many(conn, [message])
-
-
 def refusal_effects(ev: Evaluation, decision: DecisionKind, *, stage: str, transfer_id: str, message_type: str,
                     sender_office: str, sender_user: str, recipient_office: str, person: str, purpose: str,
                     payload_sha256: str, now) -> tuple[TransferLogRecord, tuple[str, Envelope, RefusalV1]]:
-    """What a refusal writes: its log record and the refusal message to the sender."""
+    """What a refused or withheld transfer writes: its log record and the refusal message to the sender."""
     record = TransferLogRecord(
         recorded_at=now, transfer_id=transfer_id, message_type=message_type, sender_office=sender_office,
         sender_user=sender_user, recipient_office=recipient_office, person=person, purpose=purpose,

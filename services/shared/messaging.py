@@ -93,13 +93,7 @@ def _failed(exc: Exception) -> asyncio.Future:
 
 async def _claim(conn: AsyncConnection, consumer: str, env: Envelope) -> bool:
     """Record that this consumer processes the event; False when it already did."""
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    result = await conn.execute(
-        dialect_insert(processed_messages)
-        .values(consumer=consumer, ce_source=env.source, ce_id=env.id, processed_at=utcnow())
-        .on_conflict_do_nothing()
-    )
-    return result.rowcount == 1
+    return bool(await _claim_many(conn, consumer, [env]))
 
 
 async def _claim_many(conn: AsyncConnection, consumer: str, envs: list[Envelope]) -> set[tuple[str, str]]:
