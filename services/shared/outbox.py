@@ -63,6 +63,10 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = self.poll_seconds
         while not self._stopping:
+            # Cleared before looking, not after: a notification that arrives while this round
+            # reads the outbox (its rows committed too late to be seen) makes the wait below
+            # return at once instead of being lost until the next poll.
+            self._wake.clear()
             try:
                 sent = await self.publish_pending()
                 backoff = self.poll_seconds
@@ -70,9 +74,9 @@ class OutboxRelay:
                 log.warning("outbox relay: %s; retrying in %.1fs", type(exc).__name__, backoff)
                 sent = 0
                 backoff = min(backoff * 2, 5.0)
+                self._wake.clear()  # only news after the failure shortens the back-off
             if sent:
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             except asyncio.TimeoutError:
