@@ -63,6 +63,17 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _run(coro) -> None:
+    """Run the services on uvloop where it is installed (less CPU per socket read and write)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(coro)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kimhub", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     _logging(settings.log_level)
     try:
         if args.command == "run":
-            asyncio.run(_serve(settings, COMPONENTS))
+            _run(_serve(settings, COMPONENTS))
         elif args.command == "serve":
-            asyncio.run(_serve(settings, tuple(dict.fromkeys(args.component))))
+            _run(_serve(settings, tuple(dict.fromkeys(args.component))))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("database is up to date")
