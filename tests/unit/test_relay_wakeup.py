@@ -15,8 +15,8 @@ POLL = 5.0  # long: a round that waits for the poll makes the test time out
 class ScriptedRelay(OutboxRelay):
     """Each round returns the next count; ``during`` runs inside a round (a commit landing then)."""
 
-    def __init__(self, rounds: list[int], during: dict[int, callable]):
-        super().__init__(engine=None, publisher=None, poll_seconds=POLL)  # type: ignore[arg-type]
+    def __init__(self, rounds: list[int], during: dict[int, callable], batch: int = 3):
+        super().__init__(engine=None, publisher=None, poll_seconds=POLL, batch=batch)  # type: ignore[arg-type]
         self.rounds, self.during, self.calls = rounds, during, 0
         self.done = asyncio.Event()
 
@@ -48,10 +48,21 @@ async def test_notification_during_an_empty_round_starts_another_round_at_once()
     assert relay.calls >= 2
 
 
-async def test_rounds_continue_while_rows_are_found():
-    relay = ScriptedRelay(rounds=[3, 2, 0], during={})
+async def test_rounds_continue_while_batches_come_back_full():
+    relay = ScriptedRelay(rounds=[3, 3, 1], during={})
     await _run(relay)
     assert relay.calls == 3
+
+
+async def test_no_empty_round_after_a_partial_batch():
+    # Fewer rows than a batch: all committed rows were read, so the relay waits for news
+    # instead of reading the outbox again (an empty round costs three statements).
+    relay = ScriptedRelay(rounds=[2, 0], during={})
+    task = asyncio.create_task(relay.run())
+    await asyncio.sleep(0.3)
+    assert relay.calls == 1
+    relay.stop()
+    await asyncio.wait_for(task, 1.0)
 
 
 async def test_without_notification_the_relay_waits_for_the_poll():
