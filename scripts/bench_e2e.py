@@ -179,8 +179,20 @@ async def saturation(client, persons, n: int, concurrency: int, dsn: str) -> dic
             "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
 
 
+async def commits(dsn: str) -> int:
+    """Transactions committed in the bench database so far (PostgreSQL's statistics, which lag by
+    up to half a second: read after a pause)."""
+    await asyncio.sleep(1.0)
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+    finally:
+        await conn.close()
+
+
 async def offered(client, persons, rate: float, seconds: float, dsn: str) -> dict:
     sent: dict[str, float] = {}
+    before = await commits(dsn)
     n = int(rate * seconds)
     wall = time.time()
     start = time.monotonic()
@@ -193,7 +205,8 @@ async def offered(client, persons, rate: float, seconds: float, dsn: str) -> dic
     latencies = [(done[t] - sent[t]) * 1000 for t in sent]
     return {"n": n, "rate": rate, "throughput": n / (max(done.values()) - wall), "p50": percentile(latencies, 50),
             "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
-            "stages": await stages(dsn, list(sent), sent)}
+            "stages": await stages(dsn, list(sent), sent),
+            "commits": (await commits(dsn) - before) / n}
 
 
 async def raw_baseline(bootstrap: str, n: int, size: int) -> dict:
@@ -237,6 +250,16 @@ async def raw_baseline(bootstrap: str, n: int, size: int) -> dict:
     return {"n": n, "throughput": n / elapsed, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
 
 
+def profile(procs: list[subprocess.Popen], phase: str, seconds: float) -> None:
+    """py-spy each hub process during one phase: BENCH_PROFILE=out BENCH_PROFILE_PHASE=offered
+    -> out.0.txt (workers, or the one process), out.1.txt (gateway); needs py-spy on PATH."""
+    if os.environ.get("BENCH_PROFILE") and os.environ.get("BENCH_PROFILE_PHASE", "saturation") == phase:
+        for i, p in enumerate(procs):
+            subprocess.Popen(["py-spy", "record", "-p", str(p.pid), "-d", str(int(seconds)), "-f", "raw", "-o",
+                              f"{os.environ['BENCH_PROFILE']}.{i}.txt", "--nonblocking"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -247,6 +270,8 @@ async def main() -> None:
     parser.add_argument("--persons", type=int, default=50)
     parser.add_argument("--split", action="store_true",
                         help="gateway and workers as two processes (kimhub serve …), as in production")
+    parser.add_argument("--processes", default="",
+                        help="hub processes by component, e.g. gate+audit,relay+delivery,gateway")
     args = parser.parse_args()
 
     db = f"kimhub_bench_{uuid.uuid4().hex[:10]}"
@@ -265,17 +290,15 @@ async def main() -> None:
            "KIMHUB_DATA_DIR": str(data_dir),
            "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "WARNING",
            "KIMHUB_LOG_PSEUDONYM_KEY": hashlib.sha256(b"bench").hexdigest(),
-           "KIMHUB_LOG_SIGNING_KEY": NoteSigner.generate("kimhub-bench").skey}
-    commands = ([["serve", "relay", "gate", "delivery", "audit"], ["serve", "gateway"]] if args.split
-                else [["run"]])
+           "KIMHUB_LOG_SIGNING_KEY": NoteSigner.generate("kimhub-bench").skey,
+           # a setting to try without editing the script: BENCH_KIMHUB_CONSUMER_POLL_MS=2 -> KIMHUB_CONSUMER_POLL_MS=2
+           **{k.removeprefix("BENCH_"): v for k, v in os.environ.items() if k.startswith("BENCH_KIMHUB_")}}
+    groups = [g.split("+") for g in args.processes.split(",")] if args.processes else (
+        [["relay", "gate", "delivery", "audit"], ["gateway"]] if args.split else [])
+    commands = [["serve", *g] for g in groups] or [["run"]]
     procs = [subprocess.Popen([sys.executable, "-m", "services.cli", *c], cwd=ROOT, env=env,
                               stdout=open(data_dir / f"hub-{i}.log", "wb"), stderr=subprocess.STDOUT)
              for i, c in enumerate(commands)]
-    if os.environ.get("BENCH_PROFILE"):  # py-spy each hub process: BENCH_PROFILE=out -> out.0.txt, out.1.txt
-        for i, p in enumerate(procs):
-            subprocess.Popen(["py-spy", "record", "-p", str(p.pid), "-d", "40", "-f", "raw", "-o",
-                              f"{os.environ['BENCH_PROFILE']}.{i}.txt", "--nonblocking"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(240):
@@ -304,8 +327,10 @@ async def main() -> None:
 
         async with client() as c:
             await saturation(c, persons, 200, args.concurrency, dsn)  # warm-up
+        profile(procs, "saturation", 20)
         async with client() as c:
             sat = await saturation(c, persons, args.saturation, args.concurrency, dsn)
+        profile(procs, "offered", args.seconds)
         async with client() as c:
             fixed = await offered(c, persons, args.rate, args.seconds, dsn)
         memory = sum(peak_rss_mb(p.pid) for p in procs)
@@ -319,7 +344,7 @@ async def main() -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         await admin.close()
 
-    print(f"request body: {size} bytes; hub peak RSS: {memory:.0f} MB ({'two processes' if args.split else 'one process'})\n")
+    print(f"request body: {size} bytes; hub peak RSS: {memory:.0f} MB ({len(procs)} process{'es' if len(procs) > 1 else ''})\n")
     print("| measurement | transfers/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|")
     print(f"| hub, saturation ({sat['n']} transfers, {args.concurrency} concurrent) | {sat['throughput']:.0f} "
@@ -331,6 +356,7 @@ async def main() -> None:
     st = fixed["stages"]
     print(f"\nat {fixed['rate']:.0f}/s offered, median ms per stage: "
           + ", ".join(f"{name} {ms:.0f}" for name, ms in st.items()))
+    print(f"\nat {fixed['rate']:.0f}/s offered, database transactions per transfer: {fixed['commits']:.1f}")
     print(f"\nratio hub / raw (saturation throughput): {sat['throughput'] / raw['throughput']:.3f}; "
           f"requests re-sent after a connection reset: {RETRIES['count']}")
 
