@@ -6,6 +6,7 @@ is involved (the relay's publishing itself is tested in tests/integration/test_o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from services.shared.outbox import OutboxRelay
 
@@ -15,9 +16,10 @@ POLL = 5.0  # long: a round that waits for the poll makes the test time out
 class ScriptedRelay(OutboxRelay):
     """Each round returns the next count; ``during`` runs inside a round (a commit landing then)."""
 
-    def __init__(self, rounds: list[int], during: dict[int, callable], batch: int = 3):
+    def __init__(self, rounds: list[int], batch: int = 3):
         super().__init__(engine=None, publisher=None, poll_seconds=POLL, batch=batch)  # type: ignore[arg-type]
-        self.rounds, self.during, self.calls = rounds, during, 0
+        self.rounds, self.calls = rounds, 0
+        self.during: dict[int, Callable[[], None]] = {}
         self.done = asyncio.Event()
 
     async def publish_pending(self) -> int:
@@ -42,14 +44,14 @@ async def _run(relay: ScriptedRelay, timeout: float = 1.0) -> None:
 async def test_notification_during_an_empty_round_starts_another_round_at_once():
     # Round 0 reads nothing, but a transaction commits (and notifies) while it runs: its rows were
     # not visible to round 0, so round 1 must follow without waiting for the poll interval.
-    relay = ScriptedRelay(rounds=[0, 1], during={})
+    relay = ScriptedRelay(rounds=[0, 1])
     relay.during[0] = relay.notify
     await _run(relay)
     assert relay.calls >= 2
 
 
 async def test_rounds_continue_while_batches_come_back_full():
-    relay = ScriptedRelay(rounds=[3, 3, 1], during={})
+    relay = ScriptedRelay(rounds=[3, 3, 1])
     await _run(relay)
     assert relay.calls == 3
 
@@ -57,7 +59,7 @@ async def test_rounds_continue_while_batches_come_back_full():
 async def test_no_empty_round_after_a_partial_batch():
     # Fewer rows than a batch: all committed rows were read, so the relay waits for news
     # instead of reading the outbox again (an empty round costs three statements).
-    relay = ScriptedRelay(rounds=[2, 0], during={})
+    relay = ScriptedRelay(rounds=[2, 0])
     task = asyncio.create_task(relay.run())
     await asyncio.sleep(0.3)
     assert relay.calls == 1
@@ -66,7 +68,7 @@ async def test_no_empty_round_after_a_partial_batch():
 
 
 async def test_without_notification_the_relay_waits_for_the_poll():
-    relay = ScriptedRelay(rounds=[0, 0], during={})
+    relay = ScriptedRelay(rounds=[0, 0])
     task = asyncio.create_task(relay.run())
     await asyncio.sleep(0.3)
     assert relay.calls == 1  # still waiting: nothing was notified
