@@ -250,6 +250,43 @@ async def raw_baseline(bootstrap: str, n: int, size: int) -> dict:
     return {"n": n, "throughput": n / elapsed, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
 
 
+class CpuMeter:
+    """CPU seconds per process group (each hub process, the broker, PostgreSQL) over a phase, from /proc."""
+
+    def __init__(self, hub: list[subprocess.Popen], broker_pid: int):
+        self.groups = {**{f"hub-{i}": [p.pid] for i, p in enumerate(hub)}, "broker": [broker_pid],
+                       "load generator": [os.getpid()]}
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _seconds(self, pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def _postgres(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "comm").read_text().strip().startswith("postgres"):
+                        pids.append(int(entry.name))
+                except OSError:
+                    pass
+        return pids
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        groups = {**self.groups, "postgres": self._postgres()}
+        return {name: {pid: self._seconds(pid) for pid in pids} for name, pids in groups.items()}
+
+    @staticmethod
+    def used(before: dict, after: dict) -> dict[str, float]:
+        """CPU seconds per group between two snapshots (processes started in between count from 0)."""
+        return {name: sum(t - before.get(name, {}).get(pid, 0.0) for pid, t in pids.items())
+                for name, pids in after.items()}
+
+
 def profile(procs: list[subprocess.Popen], phase: str, seconds: float) -> None:
     """py-spy each hub process during one phase: BENCH_PROFILE=out BENCH_PROFILE_PHASE=offered
     -> out.0.txt (workers, or the one process), out.1.txt (gateway); needs py-spy on PATH."""
@@ -327,12 +364,22 @@ async def main() -> None:
 
         async with client() as c:
             await saturation(c, persons, 200, args.concurrency, dsn)  # warm-up
+        meter = CpuMeter(procs, broker.process.pid)
+        cpu: dict[str, tuple[dict[str, float], float, int]] = {}  # phase -> (CPU s per group, seconds, transfers)
+        await asyncio.sleep(2)  # let the warm-up's tail drain
+        t0, before = time.perf_counter(), meter.snapshot()
+        await asyncio.sleep(5)
+        cpu["idle"] = (meter.used(before, meter.snapshot()), time.perf_counter() - t0, 0)
         profile(procs, "saturation", 20)
+        t0, before = time.perf_counter(), meter.snapshot()
         async with client() as c:
             sat = await saturation(c, persons, args.saturation, args.concurrency, dsn)
+        cpu["saturation"] = (meter.used(before, meter.snapshot()), time.perf_counter() - t0, sat["n"])
         profile(procs, "offered", args.seconds)
+        t0, before = time.perf_counter(), meter.snapshot()
         async with client() as c:
             fixed = await offered(c, persons, args.rate, args.seconds, dsn)
+        cpu["offered"] = (meter.used(before, meter.snapshot()), time.perf_counter() - t0, fixed["n"])
         memory = sum(peak_rss_mb(p.pid) for p in procs)
         raw = await raw_baseline(broker.bootstrap, 20000, size)
     finally:
@@ -357,6 +404,15 @@ async def main() -> None:
     print(f"\nat {fixed['rate']:.0f}/s offered, median ms per stage: "
           + ", ".join(f"{name} {ms:.0f}" for name, ms in st.items()))
     print(f"\nat {fixed['rate']:.0f}/s offered, database transactions per transfer: {fixed['commits']:.1f}")
+    names = {f"hub-{i}": " ".join(c) for i, c in enumerate(commands)}
+    print("\nCPU per process group (% of one core; ms of CPU per transfer):\n")
+    print("| phase | " + " | ".join(names.get(g, g) for g in cpu["idle"][0]) + " | total |")
+    print("|---|" + "---:|" * (len(cpu["idle"][0]) + 1))
+    for phase, (used, seconds, n) in cpu.items():
+        cells = [f"{100 * t / seconds:.0f} %" + (f" ({1000 * t / n:.2f})" if n else "") for t in used.values()]
+        total = sum(used.values())
+        print(f"| {phase} | " + " | ".join(cells) + f" | {100 * total / seconds:.0f} %"
+              + (f" ({1000 * total / n:.2f})" if n else "") + " |")
     print(f"\nratio hub / raw (saturation throughput): {sat['throughput'] / raw['throughput']:.3f}; "
           f"requests re-sent after a connection reset: {RETRIES['count']}")
 
