@@ -21,6 +21,7 @@ from services.gate.worker import GateWorker
 from services.shared import migrate, topics
 from services.shared.broker_watch import BrokerWatch
 from services.shared.db import create_engine
+from services.shared.dispatch import OutboxDispatch
 from services.shared.embedded_broker import EmbeddedBroker
 from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
 from services.shared.outbox import OutboxRelay
@@ -52,6 +53,7 @@ class Hub:
         self.retention: Retention | None = None
         self.listener: OutboxListener | None = None
         self.group_commit: GroupCommit | None = None
+        self.dispatch: OutboxDispatch | None = None
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -61,20 +63,22 @@ class Hub:
             self.embedded = EmbeddedBroker(s.embedded_broker_port, Path(s.data_dir) / "broker.log")
             await self.embedded.start()
         self.engine = create_engine(s.effective_database_url, s.db_pool_size)
-        if "gateway" in self.components:
-            self.group_commit = GroupCommit(self.engine, self.directory, self.audit, self.notify_outbox)
         if s.migrate_on_start:
             await migrate.upgrade(self.engine)
         all_topics = topics.all_topics(sorted(self.directory.offices))
         await ensure_topics(s, all_topics)
         self.broker = make_broker(s)
+        self.dispatch = OutboxDispatch(self.engine, BrokerPublisher(self.broker), self.notify_outbox,
+                                       s.outbox_lease_seconds, enabled=s.outbox_direct)
+        if "gateway" in self.components:
+            self.group_commit = GroupCommit(self.engine, self.directory, self.audit, self.dispatch)
         if "relay" in self.components:
             self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
         if "gate" in self.components:
             gate = GateWorker(self.directory, self.audit)
             subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, topics.FEEDBACK, consumer="gate",
                       handler=gate.handle, batch_handler=gate.handle_many, settings=s,
-                      after_commit=self.notify_outbox)
+                      after_commit=self.notify_outbox, dispatch=self.dispatch)
         if "delivery" in self.components:
             inboxes = [topics.office_inbox(o) for o in sorted(self.directory.offices)]
             subscribe(self.broker, self.engine, *inboxes, consumer="delivery", handler=on_office_delivery,
@@ -118,6 +122,8 @@ class Hub:
     async def stop(self) -> None:
         if self.group_commit:
             await self.group_commit.stop()
+        if self.dispatch:
+            await self.dispatch.stop()
         if self.checkpointer:
             self.checkpointer.stop()
         for task in (self.watch, self.retention, self.listener):

@@ -1,19 +1,20 @@
 """Group commit for the request path: transfers submitted at about the same time share one
 transaction (one consent query, one insert per table), and each request is answered after that
 commit. A lone request waits for nobody: it is committed at once, and what arrives meanwhile
-forms the next group.
+forms the next group. The group's outbox rows are published by this process right after the
+commit (``services/shared/dispatch.py``).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.audit.log import AuditLog
 from services.directory.model import Directory
 from services.gate.requests import Outcome, Outgoing, submit_many
+from services.shared.dispatch import OutboxDispatch
 from services.shared.identity import Actor
 from services.shared.messaging import is_transient
 
@@ -22,11 +23,11 @@ log = logging.getLogger("kimhub.gate")
 
 class GroupCommit:
     def __init__(self, engine: AsyncEngine, directory: Directory, audit: AuditLog,
-                 after_commit: Callable[[], None], max_group: int = 200, writers: int = 2):
+                 outbox: OutboxDispatch, max_group: int = 200, writers: int = 2):
         self.engine = engine
         self.directory = directory
         self.audit = audit
-        self.after_commit = after_commit
+        self.outbox = outbox
         self.max_group = max_group
         self.writers = writers
         self._pending: list[tuple[Actor, Outgoing, asyncio.Future]] = []
@@ -62,7 +63,7 @@ class GroupCommit:
 
     async def _commit(self, group: list[tuple[Actor, Outgoing, asyncio.Future]]) -> None:
         try:
-            async with self.engine.begin() as conn:
+            async with self.outbox.transaction(), self.engine.begin() as conn:
                 outcomes = await submit_many(conn, [(actor, out) for actor, out, _ in group], self.directory,
                                              self.audit)
         except Exception as exc:
@@ -81,7 +82,6 @@ class GroupCommit:
                 if not future.done():
                     future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("shutting down"))
             raise
-        self.after_commit()
         for (*_, future), outcome in zip(group, outcomes):
             if not future.done():
                 future.set_result(outcome)

@@ -8,14 +8,13 @@ import logging
 from datetime import timedelta
 
 from aiokafka.admin import AIOKafkaAdminClient
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.shared.db import utcnow
 from services.shared.messaging import ensure_topics
+from services.shared.outbox import requeue
 from services.shared.periodic import PeriodicTask
 from services.shared.settings import Settings
-from services.shared.tables import outbox
 
 log = logging.getLogger("kimhub.broker-watch")
 
@@ -48,9 +47,8 @@ class BrokerWatch(PeriodicTask):
         await ensure_topics(self.settings, self.topics)
         since = utcnow() - timedelta(seconds=self.settings.outbox_replay_seconds)
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(outbox).where(outbox.c.published_at >= since).values(published_at=None))
-        log.warning("broker lost its topics: created them again, re-publishing %d message(s)", result.rowcount)
+            count = await requeue(conn, since)
+        log.warning("broker lost its topics: created them again, re-publishing %d message(s)", count)
         if self.on_replay:
             self.on_replay()
-        return result.rowcount
+        return count

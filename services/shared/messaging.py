@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts.envelope import Envelope
 from services.shared import topics
 from services.shared.db import utcnow
+from services.shared.dispatch import OutboxDispatch
 from services.shared.outbox import Publisher
 from services.shared.settings import Settings
 from services.shared.tables import dead_letters, processed_messages
@@ -153,6 +155,7 @@ def subscribe(
     after_commit: Callable[[], None] | None = None,
     retry_backoff: float = 0.5,
     batch_handler: BatchHandler | None = None,
+    dispatch: OutboxDispatch | None = None,
 ) -> None:
     """Register an idempotent, at-least-once consumer of ``topic_names`` in group ``consumer``.
 
@@ -164,7 +167,9 @@ def subscribe(
     With ``batch_handler``, a batch is first tried as a whole: one transaction, one claim statement,
     the handler given every record not processed before, in offset order (which keeps each
     person's order). If that fails for any reason but a transient one, the batch is rolled back
-    and goes record by record as above, where the culprit is found and dead-lettered.
+    and goes record by record as above, where the culprit is found and dead-lettered. With
+    ``dispatch``, what a batch transaction enqueues is published by this process right after the
+    commit; ``after_commit`` is called after the commits of the record-by-record path.
     """
     session_ms = settings.session_timeout_ms
     attempts = _Attempts()
@@ -213,7 +218,7 @@ def subscribe(
             except (ValueError, ValidationError):
                 return None
         try:
-            async with engine.begin() as conn:
+            async with dispatch.transaction() if dispatch else nullcontext(), engine.begin() as conn:
                 claimed = await _claim_many(conn, consumer, envs)
                 items = []
                 for env, record in zip(envs, records):
@@ -258,7 +263,7 @@ def subscribe(
                 await _backoff(exc)
                 raise
             if processed is not None:
-                if processed and after_commit:
+                if processed and after_commit and dispatch is None:
                     after_commit()
                 return
         # Records of different persons (keys) are processed concurrently, each person's in order.

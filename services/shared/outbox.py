@@ -1,11 +1,15 @@
-"""Transactional outbox: messages are written with the business change, published by the relay."""
+"""Transactional outbox: messages are written with the business change and published after the
+commit, by the committing process itself (``dispatch.py``) or by the relay below."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.envelope import Envelope
@@ -14,6 +18,21 @@ from services.shared.tables import outbox
 
 log = logging.getLogger("kimhub.outbox")
 
+Record = tuple[str, bytes, bytes, dict[str, str]]  # topic, key, value, headers
+
+
+@dataclass
+class OutboxBatch:
+    """What one transaction enqueued inside ``OutboxDispatch.transaction()``; filled by ``enqueue_many``."""
+
+    lease_until: datetime | None
+    rows: list[tuple[int, Record]] = field(default_factory=list)  # leased rows, in insert order
+    unleased: bool = False  # rows for the relay were written too
+
+
+current_batch: contextvars.ContextVar[OutboxBatch | None] = contextvars.ContextVar("kimhub_outbox_batch",
+                                                                                   default=None)
+
 
 async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:
     """Add a message to the outbox inside the caller's transaction. Key = envelope subject."""
@@ -21,21 +40,47 @@ async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: B
 
 
 async def enqueue_many(conn: AsyncConnection, messages: list[tuple[str, Envelope, BaseModel]]) -> None:
-    """Several messages in one statement, in list order (the relay publishes them in that order)."""
-    if messages:
-        now = utcnow()
-        await conn.execute(insert(outbox), [
-            _row(topic, env.subject, env.to_headers(), body.model_dump_json().encode(), now)
-            for topic, env, body in messages
-        ])
+    """Several messages in one statement, in list order (they are published in that order).
+
+    Inside ``OutboxDispatch.transaction()`` the rows are leased to that dispatch, which publishes
+    them right after the commit; otherwise the relay publishes them."""
+    if not messages:
+        return
+    now = utcnow()
+    rows = [_row(topic, env.subject, env.to_headers(), body.model_dump_json().encode(), now)
+            for topic, env, body in messages]
+    batch = current_batch.get()
+    if batch is None or batch.lease_until is None:
+        await conn.execute(insert(outbox), rows)
+        if batch is not None:
+            batch.unleased = True
+        return
+    for row in rows:
+        row["lease_until"] = batch.lease_until
+    ids = (await conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows)).scalars()
+    batch.rows.extend((row_id, (r["topic"], r["key"].encode(), r["value"], r["headers"])) for row_id, r in zip(ids, rows))
 
 
 async def enqueue_raw(conn: AsyncConnection, topic: str, key: str, headers: dict[str, str], value: bytes) -> None:
     await conn.execute(insert(outbox).values(_row(topic, key, headers, value, utcnow())))
 
 
+async def requeue(conn: AsyncConnection, since: datetime) -> int:
+    """Hand every message published since ``since`` to the relay again (the broker lost them).
+
+    Leased rows not marked yet may have been confirmed by the broker that was lost: clearing their
+    lease hands them to the relay too, and keeps a late confirmation from marking them."""
+    result = await conn.execute(
+        update(outbox)
+        .where(or_(outbox.c.published_at >= since,
+                   and_(outbox.c.published_at.is_(None), outbox.c.lease_until.is_not(None))))
+        .values(published_at=None, lease_until=None))
+    return result.rowcount
+
+
 def _row(topic: str, key: str, headers: dict[str, str], value: bytes, now) -> dict:
-    return {"topic": topic, "key": key, "headers": headers, "value": value, "created_at": now, "attempts": 0}
+    return {"topic": topic, "key": key, "headers": headers, "value": value, "created_at": now, "attempts": 0,
+            "lease_until": None}
 
 
 class Publisher:
@@ -95,7 +140,10 @@ class OutboxRelay:
             rows = (
                 await conn.execute(
                     select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
-                    .where(outbox.c.published_at.is_(None))
+                    # a leased row is the committing process's to publish (``dispatch.py``) until
+                    # its lease expires
+                    .where(outbox.c.published_at.is_(None),
+                           or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < utcnow()))
                     .order_by(outbox.c.id)
                     .limit(self.batch)
                     .with_for_update(skip_locked=True)

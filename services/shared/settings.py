@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     db_pool_size: int = Field(20, ge=2, description="Database connections per process (PostgreSQL)")
     relay_poll_seconds: float = Field(0.2, gt=0)
+    outbox_direct: bool = Field(True, description="The committing process publishes its outbox rows itself")
+    outbox_lease_seconds: float = Field(
+        5.0, gt=0, le=300, description="How long the relay leaves such a row to its process before taking it")
     log_level: str = "INFO"
 
     log_origin: str = Field("kimhub.invalid/transfer-log", pattern=r"^[^\s+]+$",

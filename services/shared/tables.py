@@ -15,6 +15,9 @@ outbox = Table(
     Column("published_at", UtcDateTime, nullable=True, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
+    # Set when the committing process publishes the row itself (services/shared/dispatch.py);
+    # the relay leaves the row alone until then.
+    Column("lease_until", UtcDateTime, nullable=True),
 )
 
 processed_messages = Table(

@@ -23,6 +23,7 @@ from services.gate.group_commit import GroupCommit
 from services.gate.tables import transfers
 from services.gate.worker import GateWorker
 from services.shared import topics
+from services.shared.dispatch import OutboxDispatch
 from services.shared.tables import outbox
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral
@@ -67,7 +68,8 @@ async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(
     covered = [p for _, p in await _persons_with_consent(engine, directory, 12)]
     uncovered = [f"p-{i:032x}" for i in range(12)]  # no consent on record
     woken = []
-    group = GroupCommit(engine, directory, AUDIT, after_commit=lambda: woken.append(1))
+    relay_only = OutboxDispatch(engine, None, wake_relay=lambda: woken.append(1))  # rows for the relay
+    group = GroupCommit(engine, directory, AUDIT, relay_only)
     try:
         people = [p for pair in zip(covered, uncovered) for p in pair]
         outcomes = await asyncio.gather(*(group.submit(CM, requests.outgoing(referral(p), directory))
@@ -97,7 +99,7 @@ async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(
 async def test_a_request_that_fails_in_a_group_fails_alone(private_engine, directory, group_sizes):
     engine = private_engine
     persons = [p for _, p in await _persons_with_consent(engine, directory, 6)]
-    group = GroupCommit(engine, directory, AUDIT, after_commit=lambda: None)
+    group = GroupCommit(engine, directory, AUDIT, OutboxDispatch(engine, None, wake_relay=lambda: None))
     outgoing = [requests.outgoing(referral(p), directory) for p in persons]
     outgoing[3] = replace(outgoing[3], recipient_office="no-such-office")  # fails inside the transaction
     try:
