@@ -168,8 +168,8 @@ def subscribe(
     the handler given every record not processed before, in offset order (which keeps each
     person's order). If that fails for any reason but a transient one, the batch is rolled back
     and goes record by record as above, where the culprit is found and dead-lettered. With
-    ``dispatch``, what a batch transaction enqueues is published by this process right after the
-    commit; ``after_commit`` is called after the commits of the record-by-record path.
+    ``dispatch``, what a transaction enqueues is published by this process right after the commit;
+    without it the relay publishes it, woken by ``after_commit``.
     """
     session_ms = settings.session_timeout_ms
     attempts = _Attempts()
@@ -185,7 +185,7 @@ def subscribe(
             await dead_letter(broker, engine, consumer, record, f"invalid envelope: {_short(exc)}")
             return False
         try:
-            async with slots, engine.begin() as conn:
+            async with slots, dispatch.transaction() if dispatch else nullcontext(), engine.begin() as conn:
                 if not await _claim(conn, consumer, env):
                     raise _Repeat()
                 await handler(conn, env, record.value or b"")
@@ -274,7 +274,7 @@ def subscribe(
             by_key.setdefault(record.key, []).append(record)
         results = await asyncio.gather(*(in_order(rs) for rs in by_key.values()), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
-        if any(r for r in results if not isinstance(r, BaseException)) and after_commit:
+        if any(r for r in results if not isinstance(r, BaseException)) and after_commit and dispatch is None:
             after_commit()
         if failures:
             await _backoff(failures[0])

@@ -13,10 +13,11 @@ from datetime import timedelta
 
 import pytest
 
-from services.shared import migrate
+from contracts.transfer import ReceiptV1
+from services.shared import migrate, topics
 from services.shared.db import create_engine, utcnow
 from services.shared.dispatch import OutboxDispatch
-from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker
+from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
 from services.shared.outbox import OutboxRelay, Publisher, enqueue_many, requeue
 from services.shared.outbox_listener import OutboxListener
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
@@ -216,3 +217,40 @@ async def test_only_rows_for_the_relay_wake_relays_in_other_processes(private_en
     finally:
         listener.stop()
         await asyncio.wait_for(task, 15)
+
+
+async def test_a_consumer_publishes_what_it_enqueued_itself_for_one_record_and_for_a_batch(private_engine, settings):
+    """A lone record goes the record-by-record path, several the batch path: both dispatch directly."""
+    in_topic, out_topic = f"test.dispatch.in.{uuid.uuid4().hex}", f"test.dispatch.out.{uuid.uuid4().hex}"
+    await ensure_topics(settings, [in_topic, topics.dead_letter(in_topic)])
+    publisher = ScriptedPublisher()
+    woken: list[int] = []
+    dispatch = OutboxDispatch(private_engine, publisher, wake_relay=lambda: woken.append(1))
+
+    async def handle_many(conn, items) -> None:
+        await enqueue_many(conn, [(out_topic, env.model_copy(update={"id": env.id + "/out"}),
+                                   ReceiptV1.model_validate_json(body)) for env, body in items])
+
+    async def handle(conn, env, body) -> None:
+        await handle_many(conn, [(env, body)])
+
+    broker = make_broker(settings)
+    subscribe(broker, private_engine, in_topic, consumer=f"it-dispatch-{uuid.uuid4().hex[:12]}", handler=handle,
+              batch_handler=handle_many, settings=settings, after_commit=lambda: woken.append(1), dispatch=dispatch)
+    await broker.start()
+    run = uuid.uuid4().hex
+    sent_in: list[str] = []
+    try:
+        for group in ([0], [1, 2, 3]):
+            for i in group:
+                env, body = _message(i, run)
+                await broker.publish(body.model_dump_json().encode(), in_topic, key=env.subject.encode(),
+                                     headers=env.to_headers())
+                sent_in.append(env.id)
+            await _eventually(lambda: _true(len(publisher.sent) >= len(sent_in)), seconds=30)
+        await _eventually(_published(private_engine, out_topic))
+    finally:
+        await broker.stop()
+        await dispatch.stop()
+    assert sorted(publisher.sent) == sorted(f"{ce_id}/out" for ce_id in sent_in)
+    assert woken == [], "nothing was left to the relay"
