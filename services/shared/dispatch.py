@@ -10,8 +10,8 @@ committing process already holds the rows, so it sends them itself:
   and nothing is lost when this process dies between commit and publish: the relay takes the row
   once the lease has expired.
 - After the commit the rows are queued in commit order and sent by one task; a row is marked
-  published (in a short autocommit statement, many rows at once) only after the broker
-  confirmed it, and only while it still holds its lease (``BrokerWatch`` clears leases when the
+  published (one short statement for all rows confirmed within ``mark_interval``) only after the
+  broker confirmed it, and only while it still holds its lease (``BrokerWatch`` clears leases when the
   broker lost its topics, so a confirmation from the lost broker cannot mark a row).
 - When a send fails, this process stops sending directly: the failed row and every later one are
   handed to the relay (lease cleared, relay woken), which publishes them in id order. Direct
@@ -41,13 +41,17 @@ log = logging.getLogger("kimhub.outbox")
 
 class OutboxDispatch:
     def __init__(self, engine: AsyncEngine, publisher: Publisher | None, wake_relay: Callable[[], None],
-                 lease_seconds: float = 5.0, enabled: bool = True, retry_seconds: float = 0.5):
+                 lease_seconds: float = 5.0, enabled: bool = True, retry_seconds: float = 0.5,
+                 mark_interval: float = 0.1):
         self.engine = engine
         self.publisher = publisher
         self.wake_relay = wake_relay
         self.lease = timedelta(seconds=lease_seconds)
         self.enabled = enabled and publisher is not None
         self.retry_seconds = retry_seconds
+        # Marks may wait (the lease keeps the relay away): one statement per interval, not per send.
+        self.mark_interval = min(mark_interval, lease_seconds / 10)
+        self._last_mark = 0.0
         self.direct = True  # False after a failed send, until the relay has caught up
         self._to_send: list[tuple[int, Record]] = []
         self._confirmed: list[int] = []
@@ -131,6 +135,8 @@ class OutboxDispatch:
             except asyncio.TimeoutError:
                 pass
             self._books_wake.clear()
+            if self.direct and not self._to_hand_over and not self._stopping:
+                await asyncio.sleep(self._last_mark + self.mark_interval - asyncio.get_running_loop().time())
             self._keeping_books = True
             try:
                 await self._keep_books()
@@ -145,6 +151,7 @@ class OutboxDispatch:
         if self._confirmed:
             ids = self._confirmed
             self._confirmed = []
+            self._last_mark = asyncio.get_running_loop().time()
             try:
                 await self._mark_published(ids)
             except Exception:
