@@ -1,4 +1,4 @@
-"""A hub worker killed mid-batch, and PostgreSQL connections cut, during a stream of transfers."""
+"""A hub worker killed mid-batch, the gateway killed mid-stream, and PostgreSQL connections cut, during a stream of transfers."""
 import asyncio
 import signal
 import time
@@ -69,3 +69,42 @@ def test_database_connections_cut_during_stream(broker, database, tmp_path):
             assert anonymous.get("/health/ready").status_code == 200
     finally:
         stop_hub(hub)
+
+
+def test_gateway_killed_mid_stream(broker, database, tmp_path):
+    """The gateway publishes what it committed itself (outbox dispatch). Killed, it leaves rows it
+    committed but had not sent or not yet marked: the relay (in the workers) takes them once their
+    lease has run out, and every transfer the database holds, answered or not, is delivered once."""
+    env = {"KIMHUB_DATABASE_URL": database, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap,
+           "KIMHUB_OUTBOX_LEASE_SECONDS": "2"}
+    gateway = start_hub(env, tmp_path / "gateway", args=("serve", "gateway"))
+    workers = start_hub(env, tmp_path / "workers", args=WORKERS)
+    dsn = _asyncpg_dsn(database)
+
+    async def query(sql: str) -> list:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return [r[0] for r in await conn.fetch(sql)]
+        finally:
+            await conn.close()
+
+    try:
+        with gateway.client("cm.rsk") as cm:
+            stream = Stream(cm, consenting_persons(cm, 4), count=150, rate=25)
+            thread = stream.start()
+            wait_for(lambda: len(stream.accepted) > 20, timeout=60)
+            gateway.process.send_signal(signal.SIGKILL)
+            gateway.process.wait(30)
+            left = asyncio.run(query("SELECT id FROM outbox WHERE published_at IS NULL AND lease_until IS NOT NULL"))
+            thread.join(60)
+        assert stream.failed, "the stream went on after the kill"
+        committed = asyncio.run(query("SELECT id FROM transfers"))
+        assert set(stream.accepted) <= set(committed)
+        assert_exactly_once(database, committed)
+        if left:  # rows the killed gateway held: published by the relay after their lease
+            published = asyncio.run(query(f"SELECT id FROM outbox WHERE id IN ({','.join(map(str, left))})"
+                                          " AND published_at IS NOT NULL"))
+            assert sorted(published) == sorted(left)
+    finally:
+        stop_hub(workers)
+        stop_hub(gateway)
