@@ -13,6 +13,14 @@ from tests.faults.conftest import Stream, assert_exactly_once, consenting_person
 WORKERS = ("serve", "relay", "gate", "delivery", "audit")
 
 
+async def _fetch(database: str, sql: str, *args) -> list:
+    conn = await asyncpg.connect(_asyncpg_dsn(database))
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "graceful-shutdown"])
 def test_worker_stopped_mid_batch_and_restarted(broker, database, tmp_path, sig):
     env = {"KIMHUB_DATABASE_URL": database, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap}
@@ -44,12 +52,8 @@ def test_database_connections_cut_during_stream(broker, database, tmp_path):
     name = database.rsplit("/", 1)[1]
 
     async def cut() -> int:
-        conn = await asyncpg.connect(_asyncpg_dsn(database))
-        try:
-            return len(await conn.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                        "WHERE datname = $1 AND pid <> pg_backend_pid()", name))
-        finally:
-            await conn.close()
+        return len(await _fetch(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = $1 AND pid <> pg_backend_pid()", name))
 
     try:
         with hub.client("cm.rsk") as cm:
@@ -79,14 +83,9 @@ def test_gateway_killed_mid_stream(broker, database, tmp_path):
            "KIMHUB_OUTBOX_LEASE_SECONDS": "2"}
     gateway = start_hub(env, tmp_path / "gateway", args=("serve", "gateway"))
     workers = start_hub(env, tmp_path / "workers", args=WORKERS)
-    dsn = _asyncpg_dsn(database)
 
-    async def query(sql: str) -> list:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return [r[0] for r in await conn.fetch(sql)]
-        finally:
-            await conn.close()
+    def query(sql: str) -> list:
+        return [r[0] for r in asyncio.run(_fetch(database, sql))]
 
     try:
         with gateway.client("cm.rsk") as cm:
@@ -95,15 +94,15 @@ def test_gateway_killed_mid_stream(broker, database, tmp_path):
             wait_for(lambda: len(stream.accepted) > 20, timeout=60)
             gateway.process.send_signal(signal.SIGKILL)
             gateway.process.wait(30)
-            left = asyncio.run(query("SELECT id FROM outbox WHERE published_at IS NULL AND lease_until IS NOT NULL"))
+            left = query("SELECT id FROM outbox WHERE published_at IS NULL AND lease_until IS NOT NULL")
             thread.join(60)
         assert stream.failed, "the stream went on after the kill"
-        committed = asyncio.run(query("SELECT id FROM transfers"))
+        committed = query("SELECT id FROM transfers")
         assert set(stream.accepted) <= set(committed)
         assert_exactly_once(database, committed)
         if left:  # rows the killed gateway held: published by the relay after their lease
-            published = asyncio.run(query(f"SELECT id FROM outbox WHERE id IN ({','.join(map(str, left))})"
-                                          " AND published_at IS NOT NULL"))
+            published = query(f"SELECT id FROM outbox WHERE id IN ({','.join(map(str, left))})"
+                              " AND published_at IS NOT NULL")
             assert sorted(published) == sorted(left)
     finally:
         stop_hub(workers)
