@@ -57,7 +57,7 @@ class ScriptedPublisher(Publisher):
 
 
 async def _commit(engine, dispatch: OutboxDispatch, topic: str, n: int, person: str | None = None) -> list[str]:
-    """``n`` messages for one person in one transaction inside the dispatch; their ce_ids."""
+    """``n`` messages (all for ``person`` if given) in one transaction inside the dispatch; their ce_ids."""
     run = uuid.uuid4().hex
     messages = [_message(i, run) for i in range(n)]
     if person:
