@@ -74,7 +74,8 @@ async def round_trips(dsn: str, pause: float) -> str:
         wall = (time.perf_counter() - start) / n - pause
     finally:
         await conn.close()
-    return (f"SELECT 1, pause {pause * 1000:4.0f} ms: {wall * 1e6:.0f} µs wall beyond the pause (query + timer lateness), "
+    return (f"SELECT 1, pause {pause * 1000:4.0f} ms: {wall * 1e6:.0f} µs wall beyond the pause "
+            "(query + timer lateness), "
             f"client CPU {client / n * 1e6:.0f} µs, PostgreSQL CPU {server / n * 1e6:.0f} µs per round trip")
 
 

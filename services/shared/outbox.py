@@ -57,8 +57,9 @@ async def enqueue_many(conn: AsyncConnection, messages: list[tuple[str, Envelope
         return
     for row in rows:
         row["lease_until"] = batch.lease_until
-    ids = (await conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows)).scalars()
-    batch.rows.extend((row_id, (r["topic"], r["key"].encode(), r["value"], r["headers"])) for row_id, r in zip(ids, rows))
+    inserted = await conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows)
+    batch.rows.extend((row_id, (r["topic"], r["key"].encode(), r["value"], r["headers"]))
+                      for row_id, r in zip(inserted.scalars(), rows))
 
 
 async def enqueue_raw(conn: AsyncConnection, topic: str, key: str, headers: dict[str, str], value: bytes) -> None:

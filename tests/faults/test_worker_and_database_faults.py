@@ -1,4 +1,5 @@
-"""A hub worker killed mid-batch, the gateway killed mid-stream, and PostgreSQL connections cut, during a stream of transfers."""
+"""During a stream of transfers: a hub worker killed mid-batch, the gateway killed mid-stream,
+PostgreSQL connections cut."""
 import asyncio
 import signal
 import time
