@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.shared.db import utcnow
 from services.shared.outbox import OutboxBatch, Publisher, Record, current_batch
+from services.shared.outbox_listener import CHANNEL
 from services.shared.tables import outbox
 
 log = logging.getLogger("kimhub.outbox")
@@ -191,7 +192,7 @@ class OutboxDispatch:
             await conn.execute(update(outbox).where(outbox.c.id.in_(ids), outbox.c.published_at.is_(None))
                                .values(lease_until=None))
             if conn.dialect.name == "postgresql":  # wake relays in other processes
-                await conn.execute(text("SELECT pg_notify('kimhub_outbox', '')"))
+                await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
     async def _waiting_for_relay(self, up_to: int) -> int:
         """Rows up to ``up_to`` the relay still has to publish (leased rows of other processes aside)."""

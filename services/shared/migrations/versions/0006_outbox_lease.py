@@ -9,45 +9,25 @@ import sqlalchemy as sa
 from alembic import op
 
 from services.shared.db import UtcDateTime
+from services.shared.migrations import outbox_notify
 
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-CHANNEL = "kimhub_outbox"
-
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("lease_until", UtcDateTime, nullable=True))
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    # Leased rows are sent by the process that wrote them: waking every relay for them would only
-    # make the relays read the outbox for nothing.
-    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
-    op.execute(f"""
-        CREATE OR REPLACE FUNCTION kimhub_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF EXISTS (SELECT 1 FROM new_rows WHERE lease_until IS NULL) THEN
-                PERFORM pg_notify('{CHANNEL}', '');
-            END IF;
-            RETURN NULL;
-        END $$""")
-    op.execute("CREATE TRIGGER outbox_notify AFTER INSERT ON outbox REFERENCING NEW TABLE AS new_rows"
-               " FOR EACH STATEMENT EXECUTE FUNCTION kimhub_outbox_notify()")
+    if op.get_bind().dialect.name == "postgresql":
+        # Leased rows are sent by the process that wrote them: waking every relay for them would
+        # only make the relays read the outbox for nothing.
+        outbox_notify.create(only_rows_for_the_relay=True)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
-        op.execute(f"""
-            CREATE OR REPLACE FUNCTION kimhub_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                PERFORM pg_notify('{CHANNEL}', '');
-                RETURN NULL;
-            END $$""")
-        op.execute("CREATE TRIGGER outbox_notify AFTER INSERT ON outbox"
-                   " FOR EACH STATEMENT EXECUTE FUNCTION kimhub_outbox_notify()")
+        outbox_notify.create(only_rows_for_the_relay=False)
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("lease_until")
