@@ -16,7 +16,6 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -117,8 +116,11 @@ class _Repeat(Exception):
     pass
 
 
-async def _raw(msg) -> bytes:
-    return msg.body
+async def _records(msg) -> tuple:
+    """The batch's aiokafka records as they came. Handing them over as the decoded body keeps the
+    handler free of FastStream's ``Context`` parameter, which fast_depends resolves in a worker
+    thread: a thread round trip per batch (0.5 ms more per batch through FastStream's test broker)."""
+    return tuple(msg.raw_message)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -252,13 +254,13 @@ def subscribe(
         batch=True,
         max_records=settings.consumer_batch,
         batch_timeout_ms=settings.consumer_poll_ms,
-        decoder=_raw,
+        decoder=_records,
         title=f"{consumer}",
     )
-    async def _consume(msg: KafkaMessage) -> None:
-        if batch_handler is not None and len(msg.raw_message) > 1:
+    async def _consume(records) -> None:  # no annotation: nothing for fast_depends to validate
+        if batch_handler is not None and len(records) > 1:
             try:
-                processed = await process_batch(list(msg.raw_message))
+                processed = await process_batch(list(records))
             except Exception as exc:
                 await _backoff(exc)
                 raise
@@ -270,7 +272,7 @@ def subscribe(
         # The batch's offsets are committed only when every record is committed or dead-lettered;
         # otherwise the batch comes again and the records already done are recognised and skipped.
         by_key: dict[bytes | None, list] = {}
-        for record in msg.raw_message:
+        for record in records:
             by_key.setdefault(record.key, []).append(record)
         results = await asyncio.gather(*(in_order(rs) for rs in by_key.values()), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
