@@ -25,7 +25,7 @@ from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.errors import InvalidInput, NotFound
 from services.shared.identity import Actor
-from services.shared.outbox import enqueue_many
+from services.shared.outbox import enqueue_many, enqueue_together
 
 SOURCE = "urn:kimhub:gate"
 
@@ -113,6 +113,40 @@ async def submit(conn: AsyncConnection, actor: Actor, out: Outgoing, directory: 
 async def submit_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]], directory: Directory,
                       audit: AuditLog) -> list[Outcome]:
     """``submit`` for several transfers in the caller's transaction, one statement per table."""
+    decided = await decide_many(conn, items, directory)
+    await write(conn, decided, audit)
+    return decided.outcomes
+
+
+@dataclass
+class Decided:
+    """What ``decide_many`` found for a group of transfers, not written yet."""
+
+    rows: list[dict]  # transfers
+    messages: list[tuple[str, Envelope, BaseModel]]  # outbox
+    records: list[TransferLogRecord]  # refusals for the transfer log
+    outcomes: list[Outcome]
+
+
+async def write(conn: AsyncConnection, decided: Decided, audit: AuditLog) -> None:
+    """Write what was decided inside the caller's transaction: transfers, outbox, log."""
+    await conn.execute(insert(transfers), decided.rows)
+    await enqueue_many(conn, decided.messages)
+    if decided.records:
+        await audit.append_many(conn, decided.records)
+
+
+async def write_at_once(conn: AsyncConnection, decided: Decided) -> None:
+    """PostgreSQL, connection in autocommit mode: transfers and outbox rows in ONE statement
+    (atomic by itself, no BEGIN/COMMIT). Not for refusals: the log append needs a transaction."""
+    assert not decided.records, "refusals are logged in a transaction (write)"
+    await enqueue_together(conn, [(transfers, decided.rows)], decided.messages)
+
+
+async def decide_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]],
+                      directory: Directory) -> Decided:
+    """Check each transfer against the consents (one query) and compose what accepting or
+    refusing it writes."""
     now = utcnow()
     evaluations = await evaluate_many(conn, directory, [
         Question(actor.office, out.person, out.recipient_office, out.purpose, out.payload, out.message_type)
@@ -156,11 +190,7 @@ async def submit_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]]
             messages.append(message)
         outcomes.append(Outcome(transfer_id, status, out.recipient_office, ev.reasons(), d.consent_id,
                                 d.consent_version))
-    await conn.execute(insert(transfers), rows)
-    await enqueue_many(conn, messages)
-    if records:
-        await audit.append_many(conn, records)
-    return outcomes
+    return Decided(rows, messages, records, outcomes)
 
 
 def refusal_effects(ev: Evaluation, decision: DecisionKind, *, stage: str, transfer_id: str, message_type: str,

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Table, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.envelope import Envelope
+from services.shared.bulk import insert_together
 from services.shared.db import utcnow
 from services.shared.tables import outbox
 
@@ -46,20 +47,49 @@ async def enqueue_many(conn: AsyncConnection, messages: list[tuple[str, Envelope
     them right after the commit; otherwise the relay publishes them."""
     if not messages:
         return
+    batch, rows = _leased_rows(messages)
+    if batch is None or batch.lease_until is None:
+        await conn.execute(insert(outbox), rows)
+        _remember(batch, None, rows)
+        return
+    inserted = await conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows)
+    _remember(batch, list(inserted.scalars()), rows)
+
+
+async def enqueue_together(conn: AsyncConnection, writes: list[tuple[Table, list[dict]]],
+                           messages: list[tuple[str, Envelope, BaseModel]]) -> None:
+    """PostgreSQL: other tables' rows and these messages' outbox rows in ONE statement
+    (``bulk.insert_together``); on a connection in autocommit mode that is the whole transaction."""
+    if not messages:
+        await insert_together(conn, writes)
+        return
+    batch, rows = _leased_rows(messages)
+    leased = batch is not None and batch.lease_until is not None
+    ids = await insert_together(conn, [*writes, (outbox, rows)], returning="id" if leased else None)
+    _remember(batch, ids if leased else None, rows)
+
+
+def _leased_rows(messages: list[tuple[str, Envelope, BaseModel]]) -> tuple[OutboxBatch | None, list[dict]]:
     now = utcnow()
     rows = [_row(topic, env.subject, env.to_headers(), body.model_dump_json().encode(), now)
             for topic, env, body in messages]
     batch = current_batch.get()
-    if batch is None or batch.lease_until is None:
-        await conn.execute(insert(outbox), rows)
-        if batch is not None:
-            batch.unleased = True
+    if batch is not None and batch.lease_until is not None:
+        for row in rows:
+            row["lease_until"] = batch.lease_until
+    return batch, rows
+
+
+def _remember(batch: OutboxBatch | None, ids: list[int] | None, rows: list[dict]) -> None:
+    """Tell the surrounding dispatch what it has to send after the commit (``ids`` of leased rows),
+    or that rows for the relay were written (``ids`` None)."""
+    if batch is None:
         return
-    for row in rows:
-        row["lease_until"] = batch.lease_until
-    inserted = await conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows)
+    if ids is None:
+        batch.unleased = True
+        return
     batch.rows.extend((row_id, (r["topic"], r["key"].encode(), r["value"], r["headers"]))
-                      for row_id, r in zip(inserted.scalars(), rows))
+                      for row_id, r in zip(ids, rows))
 
 
 async def enqueue_raw(conn: AsyncConnection, topic: str, key: str, headers: dict[str, str], value: bytes) -> None:

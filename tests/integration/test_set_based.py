@@ -10,7 +10,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from contracts.consent import RevocationMethod
 from contracts.envelope import Envelope
@@ -24,6 +24,7 @@ from services.gate.tables import transfers
 from services.gate.worker import GateWorker
 from services.shared import topics
 from services.shared.dispatch import OutboxDispatch
+from services.shared.outbox import Publisher
 from services.shared.tables import outbox
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral
@@ -52,13 +53,13 @@ async def _log_decisions(engine, transfer_ids: list[str]) -> dict[str, list[str]
 def group_sizes(monkeypatch) -> list[int]:
     """Records the size of each group the group commit wrote (a spy: the real function runs)."""
     sizes: list[int] = []
-    real = group_commit.submit_many
+    real = group_commit.GroupCommit._write
 
-    async def spy(conn, items, *args):
+    async def spy(self, items):
         sizes.append(len(items))
-        return await real(conn, items, *args)
+        return await real(self, items)
 
-    monkeypatch.setattr(group_commit, "submit_many", spy)
+    monkeypatch.setattr(group_commit.GroupCommit, "_write", spy)
     return sizes
 
 
@@ -112,6 +113,50 @@ async def test_a_request_that_fails_in_a_group_fails_alone(private_engine, direc
     async with engine.connect() as conn:
         stored = (await conn.execute(select(transfers.c.person).where(transfers.c.person.in_(persons)))).scalars().all()
     assert sorted(stored) == sorted(p for i, p in enumerate(persons) if i != 3)
+
+
+async def test_a_group_without_refusals_takes_two_statements_and_its_rows_go_to_the_dispatch(
+        private_engine, directory, group_sizes):
+    """PostgreSQL: the consent query, then transfers and outbox rows as one statement (no BEGIN/COMMIT)."""
+    engine = private_engine
+    persons = [p for _, p in await _persons_with_consent(engine, directory, 8)]
+    sent: list[tuple[str, bytes]] = []
+
+    class Recording(Publisher):
+        async def send_batch(self, records):
+            sent.extend((topic, key) for topic, key, _, _ in records)
+            return [None] * len(records)
+
+    dispatch = OutboxDispatch(engine, Recording(), wake_relay=lambda: None)
+    group = GroupCommit(engine, directory, AUDIT, dispatch)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        outcomes = await asyncio.gather(*(group.submit(CM, requests.outgoing(referral(p), directory))
+                                          for p in persons))
+        event.remove(engine.sync_engine, "before_cursor_execute", listener)
+    finally:
+        await group.stop()
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:  # the dispatch marks what it sent (gathered, every 100 ms)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(outbox).where(outbox.c.key.in_(persons),
+                                                            outbox.c.topic == topics.TRANSFER_REQUESTED))).all()
+        if all(r.published_at for r in rows) or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    await dispatch.stop()
+
+    assert [o.status for o in outcomes] == [TransferStatus.REQUESTED] * len(persons)
+    assert max(group_sizes) > 1
+    assert len(statements) == 2 * len(group_sizes), "two statements per group"
+    assert all(s.lstrip().startswith("WITH") for s in statements[1::2]), "transfers + outbox: one statement"
+    assert sorted(k.decode() for _, k in sent) == sorted(persons) == sorted(r.key for r in rows)
+    assert all(r.published_at is not None and r.lease_until is not None for r in rows)
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(transfers.c.id).where(transfers.c.person.in_(persons)))).scalars()
+        assert sorted(stored) == sorted(o.transfer_id for o in outcomes)
 
 
 async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(private_engine, directory):

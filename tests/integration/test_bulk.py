@@ -1,0 +1,120 @@
+"""Several tables' inserts as one PostgreSQL statement (``services/shared/bulk.py``), and the
+outbox rows it writes for the direct dispatch: on a private PostgreSQL database."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import DBAPIError
+
+from services.gate.tables import transfers
+from services.shared.bulk import _statement, insert_together
+from services.shared.db import utcnow
+from services.shared.outbox import OutboxBatch, current_batch, enqueue_together
+from services.shared.tables import outbox
+from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
+from tests.integration.test_outbox_relay import _message
+
+
+def _transfer(i: int, run: str) -> dict:
+    now = utcnow()
+    return dict(id=f"t-{run[:20]}-{i}", message_type="referral.v1", sender_office="rsk-kim", sender_user="cm",
+                person=f"p-{run[:20]}-{i}", municipality="05382004", recipient={"kind": "abh"},
+                recipient_office="rsk-abh", purpose="aufenthalt", status="requested",
+                reasons=[{"code": "x", "n": i}], consent_id=None, consent_version=i if i % 2 else None,
+                categories=["stammdaten", f"c{i}"], removed_categories=[], payload_sha256=f"{i:064x}",
+                requested_at=now, updated_at=now, in_reply_to=None)
+
+
+def _outbox_row(i: int, topic: str) -> dict:
+    return dict(topic=topic, key=f"k{i}", headers={"ce_id": str(i)}, value=f"value {i}".encode(),
+                created_at=utcnow(), lease_until=None)
+
+
+class _Statements:
+    """Counts the statements an engine sends (SQLAlchemy's cursor executions)."""
+
+    def __init__(self, engine):
+        self.count = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+        self.engine = engine
+
+    def _seen(self, *args) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self._seen)
+
+
+async def _autocommit(engine):
+    conn = await engine.connect()
+    return conn, await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def test_two_tables_in_one_statement_with_ids_in_row_order(private_engine):
+    run, topic = uuid.uuid4().hex, f"test.bulk.{uuid.uuid4().hex}"
+    rows = [_transfer(i, run) for i in range(300)]
+    queued = [_outbox_row(i, topic) for i in range(300)]
+    statements = _Statements(private_engine)
+    conn, auto = await _autocommit(private_engine)
+    try:
+        ids = await insert_together(auto, [(transfers, rows), (outbox, queued)], returning="id")
+    finally:
+        await conn.close()
+        statements.close()
+
+    assert statements.count == 1
+    async with private_engine.connect() as c:
+        stored = {r.id: r for r in (await c.execute(select(transfers).where(transfers.c.id.like(f"t-{run[:20]}-%"))))}
+        by_id = {r.id: r for r in (await c.execute(select(outbox).where(outbox.c.topic == topic)))}
+    assert [by_id[i].value for i in ids] == [r["value"] for r in queued], "ids come back in row order"
+    assert all(by_id[i].attempts == 0 for i in ids), "a column's Python-side default is applied"
+    for row in rows:
+        got = stored[row["id"]]._asdict()
+        assert got == row, "every column, JSON and NULLs included, as given"
+
+
+async def test_the_statement_is_atomic_and_the_same_for_any_number_of_rows(private_engine):
+    run, topic = uuid.uuid4().hex, f"test.bulk.{uuid.uuid4().hex}"
+    conn, auto = await _autocommit(private_engine)
+    try:
+        for n in (1, 7):
+            await insert_together(auto, [(transfers, [_transfer(i, f"{run[:18]}{n}") for i in range(n)]),
+                                         (outbox, [_outbox_row(i, topic) for i in range(n)])])
+        too_long = [_outbox_row(0, "x" * 300)]  # the topic column holds 255 characters
+        with pytest.raises(DBAPIError):
+            await insert_together(auto, [(transfers, [_transfer(0, f"{run[:18]}x")]), (outbox, too_long)])
+    finally:
+        await conn.close()
+
+    async with private_engine.connect() as c:
+        written = (await c.execute(select(transfers.c.id).where(transfers.c.id.like(f"t-{run[:18]}%")))).all()
+    assert len(written) == 1 + 7, "the failed statement wrote none of its transfers"
+    spec = ((transfers, tuple(_transfer(0, run))), (outbox, (*_outbox_row(0, topic), "attempts")))
+    assert _statement(spec, None).text == _statement(spec, None).text  # cached per (tables, columns)
+    assert "unnest" in _statement(spec, None).text and ":p0_0" in _statement(spec, None).text
+
+
+async def test_enqueue_together_hands_leased_rows_to_the_dispatch_under_their_own_ids(private_engine):
+    topic = f"test.bulk.{uuid.uuid4().hex}"
+    run = uuid.uuid4().hex
+    messages = [(topic, env, body) for env, body in (_message(i, run) for i in range(25))]
+    batch = OutboxBatch(utcnow() + timedelta(seconds=5))  # what OutboxDispatch.transaction() sets
+    token = current_batch.set(batch)
+    conn, auto = await _autocommit(private_engine)
+    try:
+        await enqueue_together(auto, [(transfers, [_transfer(0, run)])], messages)
+    finally:
+        current_batch.reset(token)
+        await conn.close()
+    handed = batch.rows
+
+    async with private_engine.connect() as c:
+        stored = {r.id: r for r in (await c.execute(select(outbox).where(outbox.c.topic == topic)))}
+    assert len(handed) == len(stored) == 25
+    for row_id, (t, key, value, headers) in handed:
+        assert (stored[row_id].key.encode(), stored[row_id].value, stored[row_id].headers) == (key, value, headers)
+        assert stored[row_id].lease_until is not None, "leased to this dispatch, not for the relay"
+    assert [headers["ce_id"] for _, (_, _, _, headers) in handed] == [env.id for _, env, _ in messages]
