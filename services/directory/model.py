@@ -1,7 +1,7 @@
 """Recipient resolution: office kind + the person's municipality -> the competent office."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -28,6 +28,7 @@ class Directory:
     municipality_names: dict[str, str]
     demo: bool = False
     note: str = ""
+    _served: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def office(self, office_id: str) -> Office:
         try:
@@ -44,8 +45,11 @@ class Directory:
             raise NoCompetentOffice(f"no {kind.value} for municipality {municipality}") from None
 
     def competent_for(self, office_id: str) -> frozenset[str]:
-        """Municipalities the office serves (for its own kind)."""
-        return frozenset(m for (m, _), o in self.competent.items() if o == office_id)
+        """Municipalities the office serves (for its own kind); worked out once per office."""
+        served = self._served.get(office_id)
+        if served is None:
+            served = self._served[office_id] = frozenset(m for (m, _), o in self.competent.items() if o == office_id)
+        return served
 
     @classmethod
     def from_file(cls, data: DirectoryFile) -> Directory:
