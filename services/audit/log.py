@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.audit import merkle
 from services.audit.record import LogRecord, TransferLogRecord, canonical_json
 from services.audit.tables import checkpoints, log_head, merkle_nodes, transfer_log
+from services.shared import bulk
 from services.shared.db import utcnow
 
 
@@ -50,6 +51,15 @@ class AuditLog:
         return (await self.append_many(conn, [record]))[0]
 
     async def append_many(self, conn: AsyncConnection, records: Iterable[LogRecord]) -> list[int]:
+        indexes, writes = await self.prepare_append(conn, records)
+        await bulk.write(conn, writes)
+        return indexes
+
+    async def prepare_append(self, conn: AsyncConnection,
+                             records: Iterable[LogRecord]) -> tuple[list[int], list[bulk.Write]]:
+        """Lock the log's head and work out the appended records' rows, tree nodes and new head:
+        their indexes, and the writes for the caller to make in the same transaction (with its
+        own, as one statement: ``bulk``)."""
         head = (await conn.execute(select(log_head).where(log_head.c.id == 1).with_for_update())).one()
         tree = merkle.CompactRange.from_json(head.frontier)
         rows, nodes, indexes = [], [], []
@@ -61,12 +71,10 @@ class AuditLog:
             rows.append(_columns(tree.size, data, raw))
             nodes.extend({"level": lvl, "idx": idx, "hash": h} for lvl, idx, h in tree.append(merkle.leaf_hash(raw)))
         if not rows:
-            return []
-        await conn.execute(insert(transfer_log), rows)
-        await conn.execute(insert(merkle_nodes), nodes)
-        await conn.execute(update(log_head).where(log_head.c.id == 1)
-                           .values(size=tree.size, frontier=tree.to_json(), updated_at=utcnow()))
-        return indexes
+            return [], []
+        return indexes, [bulk.Insert(transfer_log, rows), bulk.Insert(merkle_nodes, nodes),
+                         bulk.Update(log_head, [{"id": 1, "size": tree.size, "frontier": tree.to_json(),
+                                                 "updated_at": utcnow()}])]
 
     def _conditions(self, q: LogQuery) -> list:
         t = transfer_log

@@ -25,6 +25,7 @@ from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.errors import InvalidInput, NotFound
 from services.shared.identity import Actor
+from services.shared.bulk import Insert
 from services.shared.outbox import enqueue_many, enqueue_together
 
 SOURCE = "urn:kimhub:gate"
@@ -140,7 +141,7 @@ async def write_at_once(conn: AsyncConnection, decided: Decided) -> None:
     """PostgreSQL, connection in autocommit mode: transfers and outbox rows in ONE statement
     (atomic by itself, no BEGIN/COMMIT). Not for refusals: the log append needs a transaction."""
     assert not decided.records, "refusals are logged in a transaction (write)"
-    await enqueue_together(conn, [(transfers, decided.rows)], decided.messages)
+    await enqueue_together(conn, [Insert(transfers, decided.rows)], decided.messages)
 
 
 async def decide_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]],

@@ -1,7 +1,7 @@
 """Delivery time: re-check consent, minimise, release to the office's inbox topic, or withhold."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import read_message
@@ -20,7 +20,8 @@ from services.gate.tables import transfers
 from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.messaging import PermanentError
-from services.shared.outbox import enqueue_many
+from services.shared.bulk import Update
+from services.shared.outbox import enqueue_together
 
 TRANSFER_REQUESTED_TYPE = by_model(TransferRequestedV1).ce_type
 RECEIPT_TYPE = by_model(ReceiptV1).ce_type
@@ -53,7 +54,8 @@ class GateWorker:
 
     async def on_transfers_requested(self, conn: AsyncConnection, msgs: list[TransferRequestedV1]) -> None:
         """Decide each requested transfer once: deliver (minimised) or withhold, with one query per
-        step for the whole batch: lock the transfers, read the consents, write outbox, status and log."""
+        step for the whole batch: lock the transfers, read the consents, lock the log's head, write
+        outbox, status and log (on PostgreSQL in one statement)."""
         ids = sorted({m.transfer_id for m in msgs})
         status = dict((await conn.execute(
             select(transfers.c.id, transfers.c.status).where(transfers.c.id.in_(ids))
@@ -84,7 +86,7 @@ class GateWorker:
         records, messages, delivered, withheld = [], [], [], []
         for (msg, payload), ev in zip(todo, evaluations):
             if not ev.allowed:
-                withheld.append({"b_id": msg.transfer_id, "status": TransferStatus.WITHHELD.value,
+                withheld.append({"id": msg.transfer_id, "status": TransferStatus.WITHHELD.value,
                                  "reasons": ev.reasons(), "updated_at": now})
                 record, message = refusal_effects(
                     ev, Decision.WITHHELD, stage="delivery", transfer_id=msg.transfer_id,
@@ -107,7 +109,7 @@ class GateWorker:
                                consentversion=d.consent_version, purpose=msg.purpose.value,
                                recipientoffice=msg.recipient_office, legalbasis=ev.legal_basis)
             messages.append((topics.office_inbox(msg.recipient_office), out_env, out))
-            delivered.append({"b_id": msg.transfer_id, "status": TransferStatus.DELIVERED.value,
+            delivered.append({"id": msg.transfer_id, "status": TransferStatus.DELIVERED.value,
                               "consent_id": d.consent_id, "consent_version": d.consent_version,
                               "categories": sent, "removed_categories": removed,
                               "updated_at": now})
@@ -119,11 +121,10 @@ class GateWorker:
                 consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=ev.legal_basis,
                 payload_sha256=digest(delivered_payload),
             ))
-        await enqueue_many(conn, messages)
-        for rows in (delivered, withheld):
-            if rows:
-                await conn.execute(update(transfers).where(transfers.c.id == bindparam("b_id")), rows)
-        await self.audit.append_many(conn, records)
+        _, log_writes = await self.audit.prepare_append(conn, records)
+        # On PostgreSQL one statement: outbox rows, both status updates and the log append.
+        await enqueue_together(conn, [Update(transfers, delivered), Update(transfers, withheld), *log_writes],
+                               messages)
 
     async def on_feedback(self, conn: AsyncConnection, env: Envelope, body: bytes) -> None:
         """Receipts from recipient offices move the sender's transfer to ``received``.

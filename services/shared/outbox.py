@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.envelope import Envelope
-from services.shared.bulk import insert_together
+from services.shared.bulk import Insert, Write, write_each, write_together
 from services.shared.db import utcnow
 from services.shared.tables import outbox
 
@@ -56,16 +56,21 @@ async def enqueue_many(conn: AsyncConnection, messages: list[tuple[str, Envelope
     _remember(batch, list(inserted.scalars()), rows)
 
 
-async def enqueue_together(conn: AsyncConnection, writes: list[tuple[Table, list[dict]]],
+async def enqueue_together(conn: AsyncConnection, writes: list[Write],
                            messages: list[tuple[str, Envelope, BaseModel]]) -> None:
-    """PostgreSQL: other tables' rows and these messages' outbox rows in ONE statement
-    (``bulk.insert_together``); on a connection in autocommit mode that is the whole transaction."""
+    """Other tables' writes and these messages' outbox rows: on PostgreSQL in ONE statement
+    (``bulk.write_together``; on a connection in autocommit mode that is the whole transaction),
+    elsewhere one statement each."""
+    if conn.dialect.name != "postgresql":
+        await write_each(conn, writes)
+        await enqueue_many(conn, messages)
+        return
     if not messages:
-        await insert_together(conn, writes)
+        await write_together(conn, writes)
         return
     batch, rows = _leased_rows(messages)
     leased = batch is not None and batch.lease_until is not None
-    ids = await insert_together(conn, [*writes, (outbox, rows)], returning="id" if leased else None)
+    ids = await write_together(conn, [*writes, Insert(outbox, rows)], returning="id" if leased else None)
     _remember(batch, ids if leased else None, rows)
 
 

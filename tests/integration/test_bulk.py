@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 
 from services.gate.tables import transfers
-from services.shared.bulk import _statement, insert_together
+from services.shared.bulk import Insert, Update, _statement, write_each, write_together
 from services.shared.db import utcnow
 from services.shared.outbox import OutboxBatch, current_batch, enqueue_together
 from services.shared.tables import outbox
@@ -60,7 +60,7 @@ async def test_two_tables_in_one_statement_with_ids_in_row_order(private_engine)
     statements = _Statements(private_engine)
     conn, auto = await _autocommit(private_engine)
     try:
-        ids = await insert_together(auto, [(transfers, rows), (outbox, queued)], returning="id")
+        ids = await write_together(auto, [Insert(transfers, rows), Insert(outbox, queued)], returning="id")
     finally:
         await conn.close()
         statements.close()
@@ -81,18 +81,19 @@ async def test_the_statement_is_atomic_and_the_same_for_any_number_of_rows(priva
     conn, auto = await _autocommit(private_engine)
     try:
         for n in (1, 7):
-            await insert_together(auto, [(transfers, [_transfer(i, f"{run[:18]}{n}") for i in range(n)]),
-                                         (outbox, [_outbox_row(i, topic) for i in range(n)])])
+            await write_together(auto, [Insert(transfers, [_transfer(i, f"{run[:18]}{n}") for i in range(n)]),
+                                        Insert(outbox, [_outbox_row(i, topic) for i in range(n)])])
         too_long = [_outbox_row(0, "x" * 300)]  # the topic column holds 255 characters
         with pytest.raises(DBAPIError):
-            await insert_together(auto, [(transfers, [_transfer(0, f"{run[:18]}x")]), (outbox, too_long)])
+            await write_together(auto, [Insert(transfers, [_transfer(0, f"{run[:18]}x")]), Insert(outbox, too_long)])
     finally:
         await conn.close()
 
     async with private_engine.connect() as c:
         written = (await c.execute(select(transfers.c.id).where(transfers.c.id.like(f"t-{run[:18]}%")))).all()
     assert len(written) == 1 + 7, "the failed statement wrote none of its transfers"
-    spec = ((transfers, tuple(_transfer(0, run))), (outbox, (*_outbox_row(0, topic), "attempts")))
+    spec = ((Insert, transfers, tuple(_transfer(0, run)), None),
+            (Insert, outbox, (*_outbox_row(0, topic), "attempts"), None))
     assert _statement(spec, None).text == _statement(spec, None).text  # cached per (tables, columns)
     assert "unnest" in _statement(spec, None).text and ":p0_0" in _statement(spec, None).text
 
@@ -105,7 +106,7 @@ async def test_enqueue_together_hands_leased_rows_to_the_dispatch_under_their_ow
     token = current_batch.set(batch)
     conn, auto = await _autocommit(private_engine)
     try:
-        await enqueue_together(auto, [(transfers, [_transfer(0, run)])], messages)
+        await enqueue_together(auto, [Insert(transfers, [_transfer(0, run)])], messages)
     finally:
         current_batch.reset(token)
         await conn.close()
@@ -118,3 +119,33 @@ async def test_enqueue_together_hands_leased_rows_to_the_dispatch_under_their_ow
         assert (stored[row_id].key.encode(), stored[row_id].value, stored[row_id].headers) == (key, value, headers)
         assert stored[row_id].lease_until is not None, "leased to this dispatch, not for the relay"
     assert [headers["ce_id"] for _, (_, _, _, headers) in handed] == [env.id for _, env, _ in messages]
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["one statement", "one each"])
+async def test_updates_set_each_row_its_own_values_beside_inserts(private_engine, together):
+    run, topic = uuid.uuid4().hex, f"test.bulk.{uuid.uuid4().hex}"
+    rows = [_transfer(i, run) for i in range(5)]
+    async with private_engine.begin() as conn:
+        await write_each(conn, [Insert(transfers, rows)])
+    changes = [{"id": r["id"], "status": f"s{i}", "reasons": [{"code": f"r{i}"}], "consent_version": None}
+               for i, r in enumerate(rows[:3])]
+    statements = _Statements(private_engine)
+    try:
+        async with private_engine.begin() as conn:
+            writes = [Update(transfers, changes), Insert(outbox, [_outbox_row(0, topic)])]
+            await (write_together(conn, writes) if together else write_each(conn, writes))
+    finally:
+        statements.close()
+
+    assert statements.count == (1 if together else 2)
+    async with private_engine.connect() as c:
+        stored = {r.id: r for r in await c.execute(select(transfers).where(transfers.c.id.in_([r["id"] for r in rows])))}
+        queued = (await c.execute(select(outbox.c.key).where(outbox.c.topic == topic))).scalars().all()
+    assert queued == ["k0"]
+    for i, row in enumerate(rows):
+        got = stored[row["id"]]
+        if i < 3:
+            assert (got.status, got.reasons, got.consent_version) == (f"s{i}", [{"code": f"r{i}"}], None)
+        else:
+            assert (got.status, got.reasons, got.consent_version) == ("requested", row["reasons"], row["consent_version"])
+        assert got.person == row["person"], "columns not named stay as they were"
