@@ -71,7 +71,8 @@ class Hub:
         self.dispatch = OutboxDispatch(self.engine, BrokerPublisher(self.broker), self.notify_outbox,
                                        s.outbox_lease_seconds, enabled=s.outbox_direct)
         if "gateway" in self.components:
-            self.group_commit = GroupCommit(self.engine, self.directory, self.audit, self.dispatch)
+            self.group_commit = GroupCommit(self.engine, self.directory, self.audit, self.dispatch,
+                                            linger=s.group_commit_linger_ms / 1000)
         if "relay" in self.components:
             self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
         if "gate" in self.components:

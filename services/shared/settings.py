@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     outbox_direct: bool = Field(True, description="The committing process publishes its outbox rows itself")
     outbox_lease_seconds: float = Field(
         5.0, gt=0, le=300, description="How long the relay leaves such a row to its process before taking it")
+    group_commit_linger_ms: float = Field(
+        4.0, ge=0, le=100, description="How long a request waits for others to share its transaction (0: not at all)")
     log_level: str = "INFO"
 
     log_origin: str = Field("kimhub.invalid/transfer-log", pattern=r"^[^\s+]+$",

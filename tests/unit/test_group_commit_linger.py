@@ -1,0 +1,63 @@
+"""The group commit's linger: how requests arriving close together come to share a transaction.
+
+Pure scheduling logic: the database write is replaced by a recorder (``_write``), the dispatch by
+a context manager that does nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from services.gate.group_commit import GroupCommit
+
+
+class _NoDispatch:
+    @asynccontextmanager
+    async def transaction(self):
+        yield None
+
+
+class _Recorded(GroupCommit):
+    def __init__(self, **kwargs):
+        super().__init__(engine=None, directory=None, audit=None, outbox=_NoDispatch(), **kwargs)
+        self.groups: list[list[str]] = []
+
+    async def _write(self, items):
+        self.groups.append([out for _, out in items])
+        return [f"outcome of {out}" for _, out in items]
+
+
+async def _submit_later(group: GroupCommit, name: str, delay: float) -> str:
+    await asyncio.sleep(delay)
+    return await group.submit(None, name)
+
+
+async def test_a_request_arriving_within_the_linger_joins_the_group():
+    group = _Recorded(linger=0.2)
+    try:
+        results = await asyncio.gather(_submit_later(group, "a", 0), _submit_later(group, "b", 0.02))
+    finally:
+        await group.stop()
+    assert group.groups == [["a", "b"]]
+    assert results == ["outcome of a", "outcome of b"]
+
+
+async def test_without_linger_a_lone_request_is_committed_at_once():
+    group = _Recorded(linger=0)
+    try:
+        results = await asyncio.gather(_submit_later(group, "a", 0), _submit_later(group, "b", 0.05))
+    finally:
+        await group.stop()
+    assert group.groups == [["a"], ["b"]]
+    assert results == ["outcome of a", "outcome of b"]
+
+
+async def test_a_full_group_does_not_linger():
+    group = _Recorded(linger=30.0, max_group=2)
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(_submit_later(group, name, 0) for name in "ab")), timeout=10)
+    finally:
+        await group.stop()
+    assert group.groups == [["a", "b"]]
+    assert results == ["outcome of a", "outcome of b"]
