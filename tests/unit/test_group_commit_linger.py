@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
+import pytest
+
 from services.gate.group_commit import GroupCommit
 
 
@@ -32,23 +34,17 @@ async def _submit_later(group: GroupCommit, name: str, delay: float) -> str:
     return await group.submit(None, name)
 
 
-async def test_a_request_arriving_within_the_linger_joins_the_group():
-    group = _Recorded(linger=0.2)
+@pytest.mark.parametrize("linger, later, groups", [
+    (0.2, 0.02, [["a", "b"]]),  # b arrives while a's writer lingers: one transaction
+    (0.0, 0.05, [["a"], ["b"]]),  # no linger: a lone request is committed at once
+], ids=["linger", "no linger"])
+async def test_requests_share_a_group_when_one_arrives_within_the_linger(linger, later, groups):
+    group = _Recorded(linger=linger)
     try:
-        results = await asyncio.gather(_submit_later(group, "a", 0), _submit_later(group, "b", 0.02))
+        results = await asyncio.gather(_submit_later(group, "a", 0), _submit_later(group, "b", later))
     finally:
         await group.stop()
-    assert group.groups == [["a", "b"]]
-    assert results == ["outcome of a", "outcome of b"]
-
-
-async def test_without_linger_a_lone_request_is_committed_at_once():
-    group = _Recorded(linger=0)
-    try:
-        results = await asyncio.gather(_submit_later(group, "a", 0), _submit_later(group, "b", 0.05))
-    finally:
-        await group.stop()
-    assert group.groups == [["a"], ["b"]]
+    assert group.groups == groups
     assert results == ["outcome of a", "outcome of b"]
 
 
