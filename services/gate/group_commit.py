@@ -4,8 +4,9 @@ commit. A writer that finds requests waiting lingers a moment (``linger``, 4 ms 
 more to join, unless the group is full; what arrives while it commits forms the next group.
 At 200 requests/s a linger of 4 ms took the database transactions per transfer from 2.2-2.3 to
 1.6-1.7 and the p99 latency from 155-233 to 134-154 ms (docs/benchmarks.md): fewer, fuller
-transactions leave more CPU for everything else. On PostgreSQL a group without refusals takes two round trips (see ``_write``). The group's outbox rows are published by this process right after the
-commit (``services/shared/dispatch.py``).
+transactions leave more CPU for everything else. On PostgreSQL a group without refusals takes two
+round trips (see ``_write``). The group's outbox rows are published by this process right after
+the commit (``services/shared/dispatch.py``).
 """
 from __future__ import annotations
 

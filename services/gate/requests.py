@@ -140,7 +140,8 @@ async def write(conn: AsyncConnection, decided: Decided, audit: AuditLog) -> Non
 async def write_at_once(conn: AsyncConnection, decided: Decided) -> None:
     """PostgreSQL, connection in autocommit mode: transfers and outbox rows in ONE statement
     (atomic by itself, no BEGIN/COMMIT). Not for refusals: the log append needs a transaction."""
-    assert not decided.records, "refusals are logged in a transaction (write)"
+    if decided.records:
+        raise ValueError("refusals are logged in a transaction: use write()")
     await enqueue_together(conn, [Insert(transfers, decided.rows)], decided.messages)
 
 

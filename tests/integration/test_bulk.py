@@ -139,7 +139,8 @@ async def test_updates_set_each_row_its_own_values_beside_inserts(private_engine
 
     assert statements.count == (1 if together else 2)
     async with private_engine.connect() as c:
-        stored = {r.id: r for r in await c.execute(select(transfers).where(transfers.c.id.in_([r["id"] for r in rows])))}
+        ids = [r["id"] for r in rows]
+        stored = {r.id: r for r in await c.execute(select(transfers).where(transfers.c.id.in_(ids)))}
         queued = (await c.execute(select(outbox.c.key).where(outbox.c.topic == topic))).scalars().all()
     assert queued == ["k0"]
     for i, row in enumerate(rows):
@@ -147,5 +148,6 @@ async def test_updates_set_each_row_its_own_values_beside_inserts(private_engine
         if i < 3:
             assert (got.status, got.reasons, got.consent_version) == (f"s{i}", [{"code": f"r{i}"}], None)
         else:
-            assert (got.status, got.reasons, got.consent_version) == ("requested", row["reasons"], row["consent_version"])
+            unchanged = ("requested", row["reasons"], row["consent_version"])
+            assert (got.status, got.reasons, got.consent_version) == unchanged
         assert got.person == row["person"], "columns not named stay as they were"
