@@ -1,7 +1,8 @@
-"""Set-based paths on PostgreSQL: the request path's group commit and the gate deciding a batch.
+"""Set-based paths: the request path's group commit and the gate deciding a batch.
 
-Both must give each transfer exactly the outcome it would get alone. Runs on a private database
-(see ``private_db``) so no hub from the e2e tests consumes these transfers meanwhile.
+Both must give each transfer exactly the outcome it would get alone. Runs on a private PostgreSQL
+database (see ``private_db``) so no hub from the e2e tests consumes these transfers meanwhile, and
+where the embedded default (SQLite) takes its own statements, on a fresh SQLite file too.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sqlalchemy import event, select
 from contracts.consent import RevocationMethod
 from contracts.envelope import Envelope
 from contracts.transfer import TransferStatus
+from services.audit import merkle
+from services.audit.log import inclusion_proof, tree_head
 from services.audit.tables import transfer_log
 from services.consent import service as consents
 from services.directory.model import UnknownOffice
@@ -22,12 +25,39 @@ from services.gate import group_commit, requests
 from services.gate.group_commit import GroupCommit
 from services.gate.tables import transfers
 from services.gate.worker import GateWorker
-from services.shared import topics
+from services.shared import migrate, topics
+from services.shared.db import create_engine
 from services.shared.dispatch import OutboxDispatch
 from services.shared.outbox import Publisher
 from services.shared.tables import outbox
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_engine(request, private_engine, sqlite_engine):  # noqa: F811
+    return private_engine if request.param == "postgresql" else sqlite_engine
+
+
+async def _log_is_consistent(engine) -> None:
+    """The log's head covers exactly its records, and every record's inclusion proof from the
+    stored tree nodes leads to the head's root."""
+    async with engine.connect() as conn:
+        records = (await conn.execute(select(transfer_log.c.record).order_by(transfer_log.c.seq))).scalars().all()
+        size, root = await tree_head(conn)
+        leaves = [merkle.leaf_hash(r.encode()) for r in records]
+        assert size == len(records) and root == merkle.root_of(leaves)[1]
+        for index in range(size):
+            proof = await inclusion_proof(conn, index, size)
+            assert merkle.verify_inclusion(leaves[index], index, size, proof, root)
 
 
 async def _persons_with_consent(engine, directory, n: int) -> list[tuple[str, str]]:
@@ -63,9 +93,9 @@ def group_sizes(monkeypatch) -> list[int]:
     return sizes
 
 
-async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(private_engine, directory,
+async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(any_engine, directory,
                                                                                 group_sizes):
-    engine = private_engine
+    engine = any_engine
     covered = [p for _, p in await _persons_with_consent(engine, directory, 12)]
     uncovered = [f"p-{i:032x}" for i in range(12)]  # no consent on record
     woken = []
@@ -95,10 +125,11 @@ async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(
     assert sorted(k for t, k in queued if t == topics.FEEDBACK) == sorted(uncovered)
     refused = [by_person[p].transfer_id for p in uncovered]
     assert await _log_decisions(engine, refused) == {t: ["refused"] for t in refused}
+    await _log_is_consistent(engine)
 
 
-async def test_a_request_that_fails_in_a_group_fails_alone(private_engine, directory, group_sizes):
-    engine = private_engine
+async def test_a_request_that_fails_in_a_group_fails_alone(any_engine, directory, group_sizes):
+    engine = any_engine
     persons = [p for _, p in await _persons_with_consent(engine, directory, 6)]
     group = GroupCommit(engine, directory, AUDIT, OutboxDispatch(engine, None, wake_relay=lambda: None))
     outgoing = [requests.outgoing(referral(p), directory) for p in persons]
@@ -159,8 +190,8 @@ async def test_a_group_without_refusals_takes_two_statements_and_its_rows_go_to_
         assert sorted(stored) == sorted(o.transfer_id for o in outcomes)
 
 
-async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(private_engine, directory):
-    engine = private_engine
+async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(any_engine, directory):
+    engine = any_engine
     pairs = await _persons_with_consent(engine, directory, 6)
     outcomes = []
     for _, person in pairs:
@@ -195,3 +226,4 @@ async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(p
     delivered = sorted(json.loads(v)["transfer_id"] for _, v in deliveries)
     assert delivered == sorted(t for t in ids if expected[t] == "delivered")
     assert all("health_notes" not in json.loads(v)["payload"] for _, v in deliveries)  # minimised
+    await _log_is_consistent(engine)
