@@ -38,3 +38,18 @@ async def private_engine():
     finally:
         await engine.dispose()
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def sqlite_engine(tmp_path_factory):
+    """A migrated SQLite file for one test module: the embedded default's database."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'hub.db'}")
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_engine(request, private_engine, sqlite_engine):
+    """The test once on the private PostgreSQL database, once on SQLite."""
+    return private_engine if request.param == "postgresql" else sqlite_engine

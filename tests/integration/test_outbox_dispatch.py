@@ -14,27 +14,14 @@ from datetime import timedelta
 import pytest
 
 from contracts.transfer import ReceiptV1
-from services.shared import migrate, topics
-from services.shared.db import create_engine, utcnow
+from services.shared import topics
+from services.shared.db import utcnow
 from services.shared.dispatch import OutboxDispatch
 from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
 from services.shared.outbox import OutboxRelay, Publisher, enqueue_many, requeue
 from services.shared.outbox_listener import OutboxListener
-from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
+from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_outbox_relay import _message, _read_all, _rows
-
-
-@pytest.fixture(scope="module")
-async def sqlite_engine(tmp_path_factory):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('dispatch') / 'hub.db'}")
-    await migrate.upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def any_engine(request, private_engine, sqlite_engine):  # noqa: F811
-    return private_engine if request.param == "postgresql" else sqlite_engine
 
 
 class ScriptedPublisher(Publisher):

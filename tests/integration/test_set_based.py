@@ -25,26 +25,12 @@ from services.gate import group_commit, requests
 from services.gate.group_commit import GroupCommit
 from services.gate.tables import transfers
 from services.gate.worker import GateWorker
-from services.shared import migrate, topics
-from services.shared.db import create_engine
+from services.shared import topics
 from services.shared.dispatch import OutboxDispatch
 from services.shared.outbox import Publisher
 from services.shared.tables import outbox
-from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
+from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral
-
-
-@pytest.fixture
-async def sqlite_engine(tmp_path):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
-    await migrate.upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def any_engine(request, private_engine, sqlite_engine):  # noqa: F811
-    return private_engine if request.param == "postgresql" else sqlite_engine
 
 
 async def _log_is_consistent(engine) -> None:
