@@ -19,6 +19,7 @@ from functools import lru_cache
 from sqlalchemy import JSON, String, Table, bindparam, insert, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeDecorator
 
 _PG = postgresql.dialect()
 
@@ -75,7 +76,7 @@ async def write_together(conn: AsyncConnection, writes: list[Write], returning: 
         raise ValueError("returning needs an Insert with rows last")
     spec, params = [], {}
     for n, w in enumerate(writes):
-        json_columns, defaults = _table_facts(w.table)
+        json_columns, defaults, binds = _table_facts(w.table)
         missing = {c: v for c, v in defaults.items() if c not in w.rows[0]} if isinstance(w, Insert) else {}
         columns = (*w.rows[0], *missing)
         spec.append((type(w), w.table, columns, getattr(w, "key", None)))
@@ -83,6 +84,8 @@ async def write_together(conn: AsyncConnection, writes: list[Write], returning: 
             values = [row[c] for row in w.rows] if c not in missing else [missing[c]] * len(w.rows)
             if c in json_columns:
                 values = [None if v is None else json.dumps(v) for v in values]
+            elif c in binds:
+                values = [binds[c](v, _PG) for v in values]
             params[f"p{n}_{i}"] = values
     result = await conn.execute(_statement(tuple(spec), returning), params)
     return sorted(result.scalars()) if returning else []
@@ -102,11 +105,13 @@ def _array_type(column) -> str:
 
 
 @lru_cache(maxsize=64)
-def _table_facts(table: Table) -> tuple[frozenset[str], dict]:
-    """The table's JSON columns, and its columns' scalar Python-side defaults."""
+def _table_facts(table: Table) -> tuple[frozenset[str], dict, dict]:
+    """The table's JSON columns, its columns' scalar Python-side defaults, and the columns whose
+    type has a bind step of its own (``UtcDateTime`` refuses naive datetimes) with that step."""
     json_columns = frozenset(c.name for c in table.c if _is_json(c))
     defaults = {c.name: c.default.arg for c in table.c if c.default is not None and c.default.is_scalar}
-    return json_columns, defaults
+    binds = {c.name: c.type.process_bind_param for c in table.c if isinstance(c.type, TypeDecorator)}
+    return json_columns, defaults, binds
 
 
 @lru_cache(maxsize=128)

@@ -3,7 +3,7 @@ outbox rows it writes for the direct dispatch: on a private PostgreSQL database.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -92,6 +92,13 @@ async def test_the_statement_is_atomic_and_the_same_for_any_number_of_rows(priva
     async with private_engine.connect() as c:
         written = (await c.execute(select(transfers.c.id).where(transfers.c.id.like(f"t-{run[:18]}%")))).all()
     assert len(written) == 1 + 7, "the failed statement wrote none of its transfers"
+    naive = {**_transfer(0, f"{run[:18]}n"), "requested_at": datetime.now()}
+    conn, auto = await _autocommit(private_engine)
+    try:
+        with pytest.raises(ValueError, match="naive datetime"):  # as UtcDateTime refuses it elsewhere
+            await write_together(auto, [Insert(transfers, [naive])])
+    finally:
+        await conn.close()
     spec = ((Insert, transfers, tuple(_transfer(0, run)), None),
             (Insert, outbox, (*_outbox_row(0, topic), "attempts"), None))
     assert _statement(spec, None).text == _statement(spec, None).text  # cached per (tables, columns)
