@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -42,13 +43,25 @@ async def _serve(settings: Settings, components: tuple[str, ...]) -> None:
             config = uvicorn.Config(create_app(hub), host=settings.http_host, port=settings.http_port,
                                     log_level=settings.log_level.lower(), access_log=False, lifespan="off")
             server = uvicorn.Server(config)
+            exempt_startup_objects_from_gc()
             print(f"kimhub listening on http://{settings.http_host}:{settings.http_port}", flush=True)
             await server.serve()  # installs its own handlers; returns on SIGINT / SIGTERM
         else:
+            exempt_startup_objects_from_gc()
             print(f"kimhub {', '.join(components)} running", flush=True)
             await stop.wait()
     finally:
         await hub.stop()
+
+
+def exempt_startup_objects_from_gc() -> None:
+    """Move what start-up created (modules, contracts, SQL metadata, the directory: ~120k
+    objects) out of the cyclic garbage collector's reach. Otherwise every full collection walks
+    them all again: measured under load, 4-7 full collections a minute of 80-140 ms each, every
+    one a pause of the whole event loop and so of every transfer in flight. A later full
+    collection only walks what was created after this point (CPython's ``gc.freeze``)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _migrate(settings: Settings) -> None:
