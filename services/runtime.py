@@ -24,6 +24,7 @@ from services.shared.db import create_engine
 from services.shared.dispatch import OutboxDispatch
 from services.shared.embedded_broker import EmbeddedBroker
 from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
+from services.shared.offsets import OffsetCommits
 from services.shared.outbox import OutboxRelay
 from services.shared.outbox_listener import OutboxListener
 from services.shared.retention import Retention
@@ -55,6 +56,7 @@ class Hub:
         self.group_commit: GroupCommit | None = None
         self.dispatch: OutboxDispatch | None = None
         self._tasks: list[asyncio.Task] = []
+        self._offsets: list[OffsetCommits] = []
 
     async def start(self) -> None:
         s = self.settings
@@ -77,13 +79,14 @@ class Hub:
             self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
         if "gate" in self.components:
             gate = GateWorker(self.directory, self.audit)
-            subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, topics.FEEDBACK, consumer="gate",
-                      handler=gate.handle, batch_handler=gate.handle_many, settings=s,
-                      after_commit=self.notify_outbox, dispatch=self.dispatch)
+            self._offsets.append(subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, topics.FEEDBACK,
+                                           consumer="gate", handler=gate.handle, batch_handler=gate.handle_many,
+                                           settings=s, after_commit=self.notify_outbox, dispatch=self.dispatch))
         if "delivery" in self.components:
             inboxes = [topics.office_inbox(o) for o in sorted(self.directory.offices)]
-            subscribe(self.broker, self.engine, *inboxes, consumer="delivery", handler=on_office_delivery,
-                      batch_handler=on_office_deliveries, settings=s)
+            self._offsets.append(subscribe(self.broker, self.engine, *inboxes, consumer="delivery",
+                                           handler=on_office_delivery, batch_handler=on_office_deliveries,
+                                           settings=s))
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
@@ -137,6 +140,11 @@ class Hub:
                 await asyncio.wait_for(task, timeout=10)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 task.cancel()
+        for offsets in self._offsets:  # what the consumers finished, so a restart repeats less
+            try:
+                await asyncio.wait_for(offsets.close(), timeout=5)
+            except asyncio.TimeoutError:
+                log.warning("offsets not committed on stop (broker slow); the records are consumed again")
         if self.broker:
             await self.broker.stop()
         if self.engine:

@@ -1,8 +1,7 @@
 """Kafka plumbing: the broker client, topic creation, and idempotent at-least-once consumers.
 
-Business topics are consumed with ``AckPolicy.NACK_ON_ERROR``: the offset is committed only
-after the handler's database transaction committed; on a transient error the record is
-consumed again. The handler's effect and the (source, id) of the CloudEvent are written in one
+A record's offset is committed only after the handler's database transaction committed (in the
+background, several batches at once: ``offsets.py``); on an error the batch is consumed again. The handler's effect and the (source, id) of the CloudEvent are written in one
 transaction, so a repeat is recognised and skipped.
 """
 from __future__ import annotations
@@ -27,6 +26,7 @@ from contracts.envelope import Envelope
 from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.dispatch import OutboxDispatch
+from services.shared.offsets import CommitOnRevoke, OffsetCommits
 from services.shared.outbox import Publisher
 from services.shared.settings import Settings
 from services.shared.tables import dead_letters, processed_messages
@@ -158,7 +158,7 @@ def subscribe(
     retry_backoff: float = 0.5,
     batch_handler: BatchHandler | None = None,
     dispatch: OutboxDispatch | None = None,
-) -> None:
+) -> OffsetCommits:
     """Register an idempotent, at-least-once consumer of ``topic_names`` in group ``consumer``.
 
     Transient errors (database or broker away) are retried with exponential backoff for as long
@@ -172,6 +172,8 @@ def subscribe(
     and goes record by record as above, where the culprit is found and dead-lettered. With
     ``dispatch``, what a transaction enqueues is published by this process right after the commit;
     without it the relay publishes it, woken by ``after_commit``.
+
+    Returns the consumer's offset commits, to be closed before the broker stops.
     """
     session_ms = settings.session_timeout_ms
     attempts = _Attempts()
@@ -243,10 +245,11 @@ def subscribe(
         """One key's records, strictly in offset order; stops at the first failure."""
         return sum([await process(r) for r in records])
 
-    @broker.subscriber(
+    commits = OffsetCommits(lambda: subscriber.consumer, settings.consumer_commit_interval_ms / 1000)
+    subscriber = broker.subscriber(
         *topic_names,
         group_id=f"kimhub-{consumer}",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,  # offsets: `commits` below; a failed batch is rewound there
         auto_offset_reset="earliest",
         session_timeout_ms=session_ms,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
@@ -256,8 +259,19 @@ def subscribe(
         batch_timeout_ms=settings.consumer_poll_ms,
         decoder=_records,
         title=f"{consumer}",
+        listener=CommitOnRevoke(commits),
     )
+
+    @subscriber
     async def _consume(records) -> None:  # no annotation: nothing for fast_depends to validate
+        try:
+            await consume(records)
+        except BaseException:
+            commits.rewind(records)
+            raise
+        commits.done(records)
+
+    async def consume(records) -> None:
         if batch_handler is not None and len(records) > 1:
             try:
                 processed = await process_batch(list(records))
@@ -287,6 +301,8 @@ def subscribe(
         delay = min(retry_backoff * 2 ** min(n - 1, 6), 30.0)
         log.warning("%s: %s (attempt %d), retrying in %.1fs", consumer, type(exc).__name__, n, delay)
         await asyncio.sleep(delay)
+
+    return commits
 
 
 async def dead_letter(broker: KafkaBroker, engine: AsyncEngine, consumer: str, record, reason: str) -> None:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     consumer_poll_ms: int = Field(
         10, ge=1, le=1000, description="A consumer's wait for records (FastStream sleeps as long again when none came)")
     consumer_concurrency: int = Field(8, ge=1, description="Records processed at once (different persons)")
+    consumer_commit_interval_ms: int = Field(
+        200, ge=0, le=60000, description="Longest a consumer waits before committing the offsets it is done with")
     consumer_max_attempts: int = Field(5, ge=1, description="Attempts before an unexpected error dead-letters")
     outbox_replay_seconds: int = Field(24 * 3600, ge=0,
                                        description="After a broker lost its topics, re-publish what was sent this long ago")
