@@ -17,20 +17,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import JSON, String, Table, bindparam, insert, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
 _PG = postgresql.dialect()
+_dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)
 class Insert:
     """Rows for ``table``; all with the same keys. A column left out gets its scalar Python-side
-    default (``Column(default=…)``), as with SQLAlchemy's own inserts."""
+    default (``Column(default=…)``), as with SQLAlchemy's own inserts. With ``skip_conflicts`` a
+    row whose key is taken (by an earlier row or one of the same write) is left out
+    (``ON CONFLICT DO NOTHING``)."""
 
     table: Table
     rows: list[dict]
+    skip_conflicts: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,10 @@ async def write_each(conn: AsyncConnection, writes: list[Write]) -> None:
         if not w.rows:
             continue
         if isinstance(w, Insert):
-            await conn.execute(insert(w.table), w.rows)
+            stmt = insert(w.table)
+            if w.skip_conflicts:
+                stmt = _dialect_insert[conn.dialect.name](w.table).on_conflict_do_nothing()
+            await conn.execute(stmt, w.rows)
         else:
             b_key = f"b_{w.key}"  # the key's parameter may not share the column's name
             await conn.execute(update(w.table).where(w.table.c[w.key] == bindparam(b_key)),
@@ -79,7 +86,7 @@ async def write_together(conn: AsyncConnection, writes: list[Write], returning: 
         json_columns, defaults, binds = _table_facts(w.table)
         missing = {c: v for c, v in defaults.items() if c not in w.rows[0]} if isinstance(w, Insert) else {}
         columns = (*w.rows[0], *missing)
-        spec.append((type(w), w.table, columns, getattr(w, "key", None)))
+        spec.append((type(w), w.table, columns, getattr(w, "key", None), getattr(w, "skip_conflicts", False)))
         for i, c in enumerate(columns):
             values = [row[c] for row in w.rows] if c not in missing else [missing[c]] * len(w.rows)
             if c in json_columns:
@@ -117,13 +124,13 @@ def _table_facts(table: Table) -> tuple[frozenset[str], dict, dict]:
 @lru_cache(maxsize=128)
 def _statement(spec: tuple, returning: str | None):
     """``WITH w0 AS (INSERT … | UPDATE …), … <last write> [RETURNING …]`` for (kind, table,
-    columns, key) tuples.
+    columns, key, skip_conflicts) tuples.
 
     With ``returning``, the last table's rows are inserted in array order (``ORDER BY``
     ordinality), so its serial ids grow in that order: the caller sorts the ids it gets back
     (what SQLAlchemy itself relies on for ``sort_by_parameter_order`` on PostgreSQL)."""
     parts = []
-    for n, (kind, table, columns, key) in enumerate(spec):
+    for n, (kind, table, columns, key, skip_conflicts) in enumerate(spec):
         cols = ", ".join(columns)
         arrays = ", ".join(f"CAST(:p{n}_{i} AS {_array_type(table.c[c])}[])" for i, c in enumerate(columns))
         source = f"unnest({arrays}) WITH ORDINALITY AS u({cols}, ord)"
@@ -134,7 +141,8 @@ def _statement(spec: tuple, returning: str | None):
         if kind is Insert:
             order = " ORDER BY ord" if returning and n == len(spec) - 1 else ""
             parts.append(f"INSERT INTO {table.name} ({cols}) "
-                         f"SELECT {', '.join(value(c) for c in columns)} FROM {source}{order}")
+                         f"SELECT {', '.join(value(c) for c in columns)} FROM {source}{order}"
+                         + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""))
         else:
             sets = ", ".join(f"{c} = {value(c)}" for c in columns if c != key)
             parts.append(f"UPDATE {table.name} SET {sets} FROM {source} WHERE {table.name}.{key} = u.{key}")

@@ -99,8 +99,8 @@ async def test_the_statement_is_atomic_and_the_same_for_any_number_of_rows(priva
             await write_together(auto, [Insert(transfers, [naive])])
     finally:
         await conn.close()
-    spec = ((Insert, transfers, tuple(_transfer(0, run)), None),
-            (Insert, outbox, (*_outbox_row(0, topic), "attempts"), None))
+    spec = ((Insert, transfers, tuple(_transfer(0, run)), None, False),
+            (Insert, outbox, (*_outbox_row(0, topic), "attempts"), None, False))
     assert _statement(spec, None).text == _statement(spec, None).text  # cached per (tables, columns)
     assert "unnest" in _statement(spec, None).text and ":p0_0" in _statement(spec, None).text
 
@@ -158,3 +158,25 @@ async def test_updates_set_each_row_its_own_values_beside_inserts(private_engine
             unchanged = ("requested", row["reasons"], row["consent_version"])
             assert (got.status, got.reasons, got.consent_version) == unchanged
         assert got.person == row["person"], "columns not named stay as they were"
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["one statement", "one each"])
+async def test_skip_conflicts_leaves_out_rows_whose_key_is_taken_before_or_in_the_same_write(private_engine,
+                                                                                              together):
+    run = uuid.uuid4().hex
+    first = _transfer(0, run)
+    async with private_engine.begin() as conn:
+        await write_each(conn, [Insert(transfers, [first])])
+    again = {**first, "status": "changed"}
+    new = _transfer(1, run)
+    rows = [again, new, {**new, "status": "twice in one write"}]
+    async with private_engine.begin() as conn:
+        write = write_together if together else write_each
+        await write(conn, [Insert(transfers, rows, skip_conflicts=True)])
+    async with private_engine.connect() as c:
+        stored = dict((await c.execute(select(transfers.c.id, transfers.c.status)
+                                       .where(transfers.c.id.in_([first["id"], new["id"]])))).all())
+    assert stored == {first["id"]: "requested", new["id"]: "requested"}
+    with pytest.raises(DBAPIError):  # without the flag a taken key is an error, as before
+        async with private_engine.begin() as conn:
+            await write(conn, [Insert(transfers, [again])])
