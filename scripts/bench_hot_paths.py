@@ -9,7 +9,10 @@ On a scratch PostgreSQL database with consents for 60 persons:
   the code has: ``transaction`` (BEGIN, consent query, transfers, outbox, COMMIT: what SQLite takes)
   and ``autocommit`` (consent query, then transfers + outbox as one statement: PostgreSQL);
 - the gate deciding batches of ``--batch`` requested transfers (claim left out: lock, consents, log
-  head, one write statement, commit).
+  head, one write statement, commit);
+- the delivery consumer storing batches of ``--batch`` of the gate's deliveries in the inboxes, both
+  ways: ``transaction`` (BEGIN, claim, inbox rows, COMMIT: SQLite's way) and ``one statement``
+  (claims and inbox rows together, no BEGIN/COMMIT: PostgreSQL's).
 
 Prints this process's CPU (``time.process_time``) and the wall time per group or batch. The database
 server's own CPU is not included. No broker is needed: the outbox rows are left for a relay.
@@ -38,7 +41,10 @@ from services.shared import migrate, topics  # noqa: E402
 from services.shared.db import create_engine  # noqa: E402
 from services.shared.dispatch import OutboxDispatch  # noqa: E402
 from services.shared.settings import Settings  # noqa: E402
-from services.shared.tables import outbox  # noqa: E402
+from services.shared.tables import outbox, processed_messages  # noqa: E402
+from services.shared.bulk import Insert, write_together  # noqa: E402
+from services.shared.messaging import _claim_many, _claim_rows  # noqa: E402
+from services.delivery.service import office_delivery_writes, on_office_deliveries  # noqa: E402
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral  # noqa: E402
 
 
@@ -96,6 +102,29 @@ async def main(server: str, groups: int, batches: int, batch: int) -> None:
                 await gate.handle_many(conn, chunks[i])
 
         await timed(f"gate batch of {batch}", batches, decide)
+
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(outbox).where(outbox.c.topic.like(topics.office_inbox("%")))
+                                       .order_by(outbox.c.id))).all()
+        deliveries = [(Envelope.from_headers(r.headers), r.value) for r in rows]
+        halves = [deliveries[i:i + batch] for i in range(0, len(deliveries), batch)]
+        way_a, way_b = halves[0::2], halves[1::2]
+
+        async def store_in_transaction(i: int) -> None:
+            async with engine.begin() as conn:
+                await _claim_many(conn, "bench-delivery", [env for env, _ in way_a[i]])
+                await on_office_deliveries(conn, way_a[i])
+
+        async def store_in_one_statement(i: int) -> None:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                claims = Insert(processed_messages, _claim_rows("bench-delivery", [env for env, _ in way_b[i]]),
+                                skip_conflicts=True)
+                await write_together(conn, [claims, *office_delivery_writes(way_b[i])])
+
+        n = min(len(way_a), len(way_b))
+        await timed(f"delivery batch of {batch}, transaction", n, store_in_transaction)
+        await timed(f"delivery batch of {batch}, one statement (PostgreSQL path)", n, store_in_one_statement)
         await relay_only.stop()
     finally:
         await engine.dispose()

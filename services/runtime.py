@@ -14,7 +14,7 @@ from sqlalchemy import text
 from services.audit import keys
 from services.audit.checkpointer import Checkpointer
 from services.audit.log import AuditLog
-from services.delivery.service import on_office_deliveries, on_office_delivery
+from services.delivery.service import office_delivery_writes, on_office_deliveries, on_office_delivery
 from services.directory.model import Directory, load_directory
 from services.gate.group_commit import GroupCommit
 from services.gate.worker import GateWorker
@@ -86,7 +86,7 @@ class Hub:
             inboxes = [topics.office_inbox(o) for o in sorted(self.directory.offices)]
             self._offsets.append(subscribe(self.broker, self.engine, *inboxes, consumer="delivery",
                                            handler=on_office_delivery, batch_handler=on_office_deliveries,
-                                           settings=s))
+                                           batch_writes=office_delivery_writes, settings=s))
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))

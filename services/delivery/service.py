@@ -1,7 +1,7 @@
 """Office inboxes: store delivered messages; clerks list, read and confirm receipt."""
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import read_message
@@ -10,6 +10,7 @@ from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import OfficeDeliveryV1, ReceiptV1
 from services.delivery.tables import inbox_items
 from services.shared import topics
+from services.shared.bulk import Insert, write_each
 from services.shared.db import utcnow
 from services.shared.errors import Conflict, NotFound
 from services.shared.identity import Actor
@@ -24,6 +25,13 @@ async def on_office_delivery(conn: AsyncConnection, env: Envelope, body: bytes) 
 
 async def on_office_deliveries(conn: AsyncConnection, items: list[tuple[Envelope, bytes]]) -> None:
     """Store delivered messages in their offices' inboxes, a batch in one statement."""
+    await write_each(conn, office_delivery_writes(items))
+
+
+def office_delivery_writes(items: list[tuple[Envelope, bytes]]) -> list[Insert]:
+    """The inbox rows for delivered messages. A transfer already in its inbox is left as it is
+    (the gate decides a transfer once, so a second delivery can only be a repeat): the consumer
+    may write these rows together with its claims in one statement (``subscribe(batch_writes=)``)."""
     now = utcnow()
     rows = []
     for _env, body in items:
@@ -35,8 +43,7 @@ async def on_office_deliveries(conn: AsyncConnection, items: list[tuple[Envelope
             "consent_id": msg.consent_id, "consent_version": msg.consent_version, "legal_basis": msg.legal_basis,
             "delivered_at": msg.delivered_at, "stored_at": now,
         })
-    if rows:
-        await conn.execute(insert(inbox_items), rows)
+    return [Insert(inbox_items, rows, skip_conflicts=True)]
 
 
 async def list_inbox(conn: AsyncConnection, actor: Actor, unread_only: bool = False, limit: int = 100) -> list[dict]:

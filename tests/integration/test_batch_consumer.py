@@ -10,10 +10,11 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Column, MetaData, String, Table, event, func, select, text
 
 from contracts.envelope import Envelope
 from services.shared import topics
+from services.shared.bulk import Insert
 from services.shared.messaging import PermanentError, ensure_topics, make_broker, subscribe
 from services.shared.tables import dead_letters
 
@@ -151,3 +152,57 @@ async def test_a_transient_failure_rolls_the_batch_back_and_it_is_applied_once_o
     assert sorted(e[0] for e in effects) == sorted(f"e-{p}-{n}" for p in range(4) for n in range(3))
     assert len(recorder.batches) >= 2, "the failed batch was not retried"
     assert recorder.singles == []
+
+
+async def test_batch_writes_store_claims_and_effect_in_one_statement_and_repeats_change_nothing(engine, settings):
+    """``subscribe(batch_writes=...)``: on PostgreSQL a batch is ONE statement (claims and effect
+    rows together, no transaction around it); a repeat inside the batch, and the whole stream
+    published once more (as after a broker lost its memory), leave exactly one row per event."""
+    table = Table(f"it_batch_writes_{uuid.uuid4().hex[:8]}", MetaData(),
+                  Column("ce_id", String(40), primary_key=True), Column("body", String(100), nullable=False))
+    async with engine.begin() as conn:
+        await conn.run_sync(table.create)
+    source = f"urn:kimhub:test:{uuid.uuid4().hex}"
+    records = _stream(source, persons=3, per_person=4)
+    records.insert(4, records[1])  # a repeat inside the batch
+    topic = f"test.batch.{uuid.uuid4().hex}"
+    await ensure_topics(settings, [topic, topics.dead_letter(topic)])
+    statements: list[str] = []
+    seen = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute: conn, cursor, statement)
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+
+    def writes(items):
+        return [Insert(table, [{"ce_id": env.id, "body": body.decode()} for env, body in items], skip_conflicts=True)]
+
+    async def count() -> int:
+        async with engine.connect() as conn:
+            return await conn.scalar(select(func.count()).select_from(table))
+
+    broker = make_broker(settings)
+    subscribe(broker, engine, topic, consumer=f"it-batch-{uuid.uuid4().hex[:12]}", handler=_unused,
+              batch_handler=_unused, batch_writes=writes, settings=settings)
+    producer = make_broker(settings)
+    await producer.start()
+    await broker.start()
+    try:
+        for _ in range(2):
+            for env, body in records:
+                await producer.publish(body, topic, key=env.subject.encode(), headers=env.to_headers())
+            await asyncio.sleep(0.5)
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while await count() < 12 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # anything applied twice would show up now
+        assert await count() == 12
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        await producer.stop()
+        await broker.stop()
+        async with engine.begin() as conn:
+            await conn.run_sync(table.drop)
+    touching = [s for s in statements if f"INSERT INTO {table.name}" in s]
+    assert touching and all("processed_messages" in s for s in touching), "claims and effect apart"
+
+
+async def _unused(*args) -> None:
+    raise AssertionError("the batch path of batch_writes was not taken")
