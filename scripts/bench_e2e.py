@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import json
 import os
@@ -89,6 +90,11 @@ async def stages(dsn: str, ids: list[str], sent: dict[str, float]) -> dict[str, 
             " WHERE t.id = ANY($1)", ids)
     finally:
         await conn.close()
+    if os.environ.get("BENCH_DUMP"):  # every transfer's timestamps, to look at the tail
+        with open(os.environ["BENCH_DUMP"], "w") as f:
+            f.write("sent,req,claim,dec,sto\n")
+            for r in sorted(rows, key=lambda r: sent[r["id"]]):
+                f.write(f"{sent[r['id']]:.6f},{r['req']},{r['claim']},{r['dec']},{r['sto']}\n")
     med = statistics.median
     steps = [("accept", None, "req"), ("to gate", "req", "claim"), ("gate", "claim", "dec"), ("to inbox", "dec", "sto")]
     return {name: med([(float(r[b]) - (sent[r["id"]] if a is None else float(r[a]))) * 1000 for r in rows])
@@ -358,6 +364,7 @@ async def main() -> None:
                     raise SystemExit(f"consent not recorded: {r.status_code} {r.text[:300]}")
                 persons.append(r.json()["person"])
         size = len(json.dumps(payload(persons[0])).encode())
+        gc.freeze()  # as the hub does: no long full collections in the load generator while it measures
 
         def client() -> LoadClient:  # a fresh pool per phase: idle keep-alives are closed by the server
             return LoadClient("127.0.0.1", port, token, args.concurrency)
