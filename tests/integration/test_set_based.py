@@ -20,6 +20,8 @@ from services.audit import merkle
 from services.audit.log import inclusion_proof, tree_head
 from services.audit.tables import transfer_log
 from services.consent import service as consents
+from services.delivery.service import on_office_deliveries
+from services.delivery.tables import inbox_items
 from services.directory.model import UnknownOffice
 from services.gate import group_commit, requests
 from services.gate.group_commit import GroupCommit
@@ -204,12 +206,19 @@ async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(a
     async with engine.connect() as conn:
         status = dict((await conn.execute(select(transfers.c.id, transfers.c.status))).all())
         person_of = dict((await conn.execute(select(transfers.c.id, transfers.c.person))).all())
-        deliveries = (await conn.execute(select(outbox.c.key, outbox.c.value).where(
+        deliveries = (await conn.execute(select(outbox.c.key, outbox.c.value, outbox.c.headers).where(
             outbox.c.topic == topics.office_inbox("troisdorf-abh"), outbox.c.key.in_([p for _, p in pairs])))).all()
     expected = {t: "withheld" if person_of[t] in revoked else "delivered" for t in ids}
     assert {t: status[t] for t in ids} == expected
     assert await _log_decisions(engine, ids) == {t: [expected[t]] for t in ids}
-    delivered = sorted(json.loads(v)["transfer_id"] for _, v in deliveries)
+    delivered = sorted(json.loads(v)["transfer_id"] for _, v, _ in deliveries)
     assert delivered == sorted(t for t in ids if expected[t] == "delivered")
-    assert all("health_notes" not in json.loads(v)["payload"] for _, v in deliveries)  # minimised
+    assert all("health_notes" not in json.loads(v)["payload"] for _, v, _ in deliveries)  # minimised
     await _log_is_consistent(engine)
+    for _ in range(2):  # into the office inbox, and once more (a repeat under another event id): once each
+        async with engine.begin() as conn:
+            await on_office_deliveries(conn, [(Envelope.from_headers(h), v) for _, v, h in deliveries])
+    async with engine.connect() as conn:
+        inbox = (await conn.execute(select(inbox_items.c.transfer_id)
+                                    .where(inbox_items.c.transfer_id.in_(ids)))).scalars().all()
+    assert sorted(inbox) == delivered
