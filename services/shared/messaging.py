@@ -1,8 +1,9 @@
 """Kafka plumbing: the broker client, topic creation, and idempotent at-least-once consumers.
 
 A record's offset is committed only after the handler's database transaction committed (in the
-background, several batches at once: ``offsets.py``); on an error the batch is consumed again. The handler's effect and the (source, id) of the CloudEvent are written in one
-transaction, so a repeat is recognised and skipped.
+background, several batches at once: ``offsets.py``); on an error the batch is consumed again.
+The handler's effect and the (source, id) of the CloudEvent are written in one transaction, so a
+repeat is recognised and skipped.
 """
 from __future__ import annotations
 
@@ -182,10 +183,9 @@ def subscribe(
     without it the relay publishes it, woken by ``after_commit``.
 
     With ``batch_writes`` (an effect that is only rows to insert, each skipped when already there,
-    and no messages to send)
-    a batch on PostgreSQL is ONE statement without BEGIN/COMMIT: the claims and the effect's rows
-    together, atomic by itself (one round trip instead of four). A repeat changes nothing: its
-    claim and its rows are there already.
+    and no messages to send) a batch on PostgreSQL is ONE statement without BEGIN/COMMIT: the
+    claims and the effect's rows together, atomic by itself (one round trip instead of four). A
+    repeat changes nothing: its claim and its rows are there already.
 
     Returns the consumer's offset commits, to be closed before the broker stops.
     """
