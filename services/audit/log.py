@@ -23,6 +23,8 @@ from services.audit.tables import checkpoints, log_head, merkle_nodes, transfer_
 from services.shared import bulk
 from services.shared.db import utcnow
 
+_LOCK_HEAD = select(log_head).where(log_head.c.id == 1).with_for_update()  # built once: every append takes it
+
 
 @dataclass(frozen=True)
 class LogQuery:
@@ -60,7 +62,7 @@ class AuditLog:
         """Lock the log's head and work out the appended records' rows, tree nodes and new head:
         their indexes, and the writes for the caller to make in the same transaction (with its
         own, as one statement: ``bulk``)."""
-        head = (await conn.execute(select(log_head).where(log_head.c.id == 1).with_for_update())).one()
+        head = (await conn.execute(_LOCK_HEAD)).one()
         tree = merkle.CompactRange.from_json(head.frontier)
         rows, nodes, indexes = [], [], []
         for record in records:
