@@ -6,7 +6,10 @@ import time
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
+from services.shared import topics
 from tests.conftest import _asyncpg_dsn
 from tests.e2e.conftest import start_hub, stop_hub, wait_for
 from tests.faults.conftest import Stream, assert_exactly_once, consenting_persons
@@ -108,3 +111,50 @@ def test_gateway_killed_mid_stream(broker, database, tmp_path):
     finally:
         stop_hub(workers)
         stop_hub(gateway)
+
+
+def test_a_graceful_stop_commits_the_offsets_of_what_the_workers_finished(broker, database, tmp_path):
+    """Consumers commit offsets in the background (``KIMHUB_CONSUMER_COMMIT_INTERVAL_MS``, here far
+    longer than the test); on SIGTERM the workers commit what they finished, so a restart does not
+    read it again. (Nothing would be lost without: the claims skip a repeat.)"""
+    env = {"KIMHUB_DATABASE_URL": database, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap,
+           "KIMHUB_CONSUMER_COMMIT_INTERVAL_MS": "60000"}
+    gateway = start_hub(env, tmp_path / "gateway", args=("serve", "gateway"))
+    workers = start_hub(env, tmp_path / "workers", args=WORKERS)
+    try:
+        with gateway.client("cm.rsk") as cm:
+            stream = Stream(cm, consenting_persons(cm, 3), count=9, rate=25)
+            stream.start().join(60)
+        assert_exactly_once(database, stream.accepted)
+        before = asyncio.run(_uncommitted(broker.bootstrap))
+        assert {tp.topic for tp in before} == {topics.TRANSFER_REQUESTED, topics.office_inbox("troisdorf-abh")}, \
+            "committed before the stop: the test would prove nothing"
+        workers.process.send_signal(signal.SIGTERM)
+        assert workers.process.wait(30) == 0, workers.log_tail()
+        assert asyncio.run(_uncommitted(broker.bootstrap)) == {}
+    finally:
+        stop_hub(workers)
+        stop_hub(gateway)
+
+
+async def _uncommitted(bootstrap: str) -> dict:
+    """Partitions of the gate's and the delivery's topics whose records are not all committed."""
+    inbox = topics.office_inbox("troisdorf-abh")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await admin.start()
+    await reader.start()
+    try:
+        left = {}
+        for group, topic in (("kimhub-gate", topics.TRANSFER_REQUESTED), ("kimhub-delivery", inbox)):
+            tps = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
+            ends = await reader.end_offsets(tps)
+            committed = await admin.list_consumer_group_offsets(group, partitions=tps)
+            for tp in tps:
+                done = committed.get(tp).offset if committed.get(tp) is not None else -1
+                if ends[tp] > 0 and done < ends[tp]:
+                    left[tp] = (done, ends[tp])
+        return left
+    finally:
+        await reader.stop()
+        await admin.close()
