@@ -1,5 +1,5 @@
 """During a stream of transfers: a hub worker killed mid-batch, the gateway killed mid-stream,
-PostgreSQL connections cut."""
+PostgreSQL connections cut; and what a graceful stop of the workers commits."""
 import asyncio
 import signal
 import time
