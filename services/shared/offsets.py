@@ -43,6 +43,8 @@ class OffsetCommits:
     async def _commit_later(self) -> None:
         while self._pending:  # again after a failed commit
             await asyncio.sleep(self.interval)
+            if self._consumer() is None:  # stopped: a restart consumes these records again
+                return
             await self.flush()
 
     async def flush(self, partitions: set[TopicPartition] | None = None) -> None:
