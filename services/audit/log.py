@@ -61,7 +61,10 @@ class AuditLog:
                              records: Iterable[LogRecord]) -> tuple[list[int], list[bulk.Write]]:
         """Lock the log's head and work out the appended records' rows, tree nodes and new head:
         their indexes, and the writes for the caller to make in the same transaction (with its
-        own, as one statement: ``bulk``)."""
+        own, as one statement: ``bulk``). Nothing to append: no lock, no writes."""
+        records = list(records)
+        if not records:
+            return [], []
         head = (await conn.execute(_LOCK_HEAD)).one()
         tree = merkle.CompactRange.from_json(head.frontier)
         rows, nodes, indexes = [], [], []
@@ -72,8 +75,6 @@ class AuditLog:
             indexes.append(tree.size)
             rows.append(_columns(tree.size, data, raw))
             nodes.extend({"level": lvl, "idx": idx, "hash": h} for lvl, idx, h in tree.append(merkle.leaf_hash(raw)))
-        if not rows:
-            return [], []
         return indexes, [bulk.Insert(transfer_log, rows), bulk.Insert(merkle_nodes, nodes),
                          bulk.Update(log_head, [{"id": 1, "size": tree.size, "frontier": tree.to_json(),
                                                  "updated_at": utcnow()}])]

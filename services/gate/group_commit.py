@@ -106,7 +106,7 @@ class GroupCommit:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             decided = await decide_many(conn, items, self.directory)
             if not decided.records:
-                await write_at_once(conn, decided)
+                await write_at_once(conn, decided, self.audit)
                 return decided.outcomes
         async with self.engine.begin() as conn:
             await write(conn, decided, self.audit)

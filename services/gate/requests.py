@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.consent import RecipientSpec
@@ -26,7 +26,7 @@ from services.shared.db import utcnow
 from services.shared.errors import InvalidInput, NotFound
 from services.shared.identity import Actor
 from services.shared.bulk import Insert
-from services.shared.outbox import enqueue_many, enqueue_together
+from services.shared.outbox import enqueue_together
 
 SOURCE = "urn:kimhub:gate"
 
@@ -130,19 +130,18 @@ class Decided:
 
 
 async def write(conn: AsyncConnection, decided: Decided, audit: AuditLog) -> None:
-    """Write what was decided inside the caller's transaction: transfers, outbox, log."""
-    await conn.execute(insert(transfers), decided.rows)
-    await enqueue_many(conn, decided.messages)
-    if decided.records:
-        await audit.append_many(conn, decided.records)
+    """Write what was decided inside the caller's transaction: transfers, outbox rows and, for
+    refusals, the log append (after locking the log's head); on PostgreSQL as one statement."""
+    _, log_writes = await audit.prepare_append(conn, decided.records)
+    await enqueue_together(conn, [Insert(transfers, decided.rows), *log_writes], decided.messages)
 
 
-async def write_at_once(conn: AsyncConnection, decided: Decided) -> None:
-    """PostgreSQL, connection in autocommit mode: transfers and outbox rows in ONE statement
-    (atomic by itself, no BEGIN/COMMIT). Not for refusals: the log append needs a transaction."""
+async def write_at_once(conn: AsyncConnection, decided: Decided, audit: AuditLog) -> None:
+    """``write`` on a PostgreSQL connection in autocommit mode: one statement, atomic by itself,
+    no BEGIN/COMMIT. Not for refusals: the log head's lock must last until the append commits."""
     if decided.records:
         raise ValueError("refusals are logged in a transaction: use write()")
-    await enqueue_together(conn, [Insert(transfers, decided.rows)], decided.messages)
+    await write(conn, decided, audit)
 
 
 async def decide_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]],
