@@ -6,8 +6,9 @@
 On a scratch PostgreSQL database with consents for 60 persons:
 
 - the request path's group commit for groups of one (the usual group at 200/s offered), both ways
-  the code has: ``transaction`` (BEGIN, consent query, transfers, outbox, COMMIT: what SQLite takes)
-  and ``autocommit`` (consent query, then transfers + outbox as one statement: PostgreSQL);
+  the code has: ``transaction`` (BEGIN, consent query, transfers + outbox as one statement, COMMIT:
+  PostgreSQL's path for a group with refusals; SQLite writes one statement per table) and
+  ``autocommit`` (consent query, then transfers + outbox as one statement: PostgreSQL, no refusals);
 - the gate deciding batches of ``--batch`` requested transfers (claim left out: lock, consents, log
   head, one write statement, commit);
 - the delivery consumer storing batches of ``--batch`` of the gate's deliveries in the inboxes, both
