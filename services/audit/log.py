@@ -57,15 +57,26 @@ class AuditLog:
         await bulk.write(conn, writes)
         return indexes
 
-    async def prepare_append(self, conn: AsyncConnection,
-                             records: Iterable[LogRecord]) -> tuple[list[int], list[bulk.Write]]:
-        """Lock the log's head and work out the appended records' rows, tree nodes and new head:
-        their indexes, and the writes for the caller to make in the same transaction (with its
-        own, as one statement: ``bulk``). Nothing to append: no lock, no writes."""
+    async def lock_head(self, conn: AsyncConnection):
+        """Take the log's head lock now, until the transaction ends, and return the head.
+
+        Every append takes it, so appends are serialised. Taking it *before* reading what a
+        decision depends on (the gate reads the consents after it; a consent is amended or revoked
+        only under it) makes the log's order the order of what was read: a transfer decided after
+        a revocation in the log was decided on the revoked consent."""
+        return (await conn.execute(_LOCK_HEAD)).one()
+
+    async def prepare_append(self, conn: AsyncConnection, records: Iterable[LogRecord],
+                             head=None) -> tuple[list[int], list[bulk.Write]]:
+        """Lock the log's head (unless ``head`` from ``lock_head`` says it is held) and work out the
+        appended records' rows, tree nodes and new head: their indexes, and the writes for the
+        caller to make in the same transaction (with its own, as one statement: ``bulk``).
+        Nothing to append: no lock, no writes."""
         records = list(records)
         if not records:
             return [], []
-        head = (await conn.execute(_LOCK_HEAD)).one()
+        if head is None:
+            head = await self.lock_head(conn)
         tree = merkle.CompactRange.from_json(head.frontier)
         rows, nodes, indexes = [], [], []
         for record in records:

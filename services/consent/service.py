@@ -64,6 +64,7 @@ async def record(conn: AsyncConnection, actor: Actor, terms: ConsentTerms, direc
 async def amend(conn: AsyncConnection, actor: Actor, consent_id: str, terms: ConsentTerms,
                 directory: Directory, audit: AuditLog) -> int:
     check_terms(terms, directory)
+    await audit.lock_head(conn)  # before the change: see AuditLog.lock_head
     row = await _own_consent(conn, actor, consent_id)
     if row.revoked_at is not None:
         raise Conflict("Die Einwilligung wurde widerrufen und kann nicht geändert werden.", field="consent_id")
@@ -75,6 +76,7 @@ async def amend(conn: AsyncConnection, actor: Actor, consent_id: str, terms: Con
 
 async def revoke(conn: AsyncConnection, actor: Actor, consent_id: str, method: RevocationMethod,
                  audit: AuditLog) -> datetime:
+    await audit.lock_head(conn)  # before the change and its time: see AuditLog.lock_head
     row = await _own_consent(conn, actor, consent_id)
     if row.revoked_at is not None:
         raise Conflict("Die Einwilligung ist bereits widerrufen.", field="consent_id")

@@ -58,7 +58,7 @@ class GateWorker:
 
     async def on_transfers_requested(self, conn: AsyncConnection, msgs: list[TransferRequestedV1]) -> None:
         """Decide each requested transfer once: deliver (minimised) or withhold, with one query per
-        step for the whole batch: lock the transfers, read the consents, lock the log's head, write
+        step for the whole batch: lock the transfers, lock the log's head, read the consents, write
         outbox, status and log (on PostgreSQL in one statement)."""
         ids = sorted({m.transfer_id for m in msgs})
         status = dict((await conn.execute(_LOCK_TRANSFERS, {"ids": ids})).all())
@@ -80,6 +80,9 @@ class GateWorker:
             todo.append((msg, payload))
         if not todo:
             return
+        # The log's head before the consents: a revocation or amendment (made under the head lock)
+        # is then either committed and read here, or waits for this batch and is logged after it.
+        head = await self.audit.lock_head(conn)
         now = utcnow()
         evaluations = await evaluate_many(conn, self.directory, [
             Question(msg.sender_office, msg.person, msg.recipient_office, msg.purpose.value, payload, msg.message_type)
@@ -122,7 +125,7 @@ class GateWorker:
                 consent_id=d.consent_id, consent_version=d.consent_version, legal_basis=ev.legal_basis,
                 payload_sha256=digest(delivered_payload),
             ))
-        _, log_writes = await self.audit.prepare_append(conn, records)
+        _, log_writes = await self.audit.prepare_append(conn, records, head=head)
         # On PostgreSQL one statement: outbox rows, both status updates and the log append.
         await enqueue_together(conn, [Update(transfers, delivered), Update(transfers, withheld), *log_writes],
                                messages)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -18,6 +19,7 @@ from contracts.consent import ConsentTerms, RevocationMethod
 from contracts.envelope import Envelope
 from services.audit.tables import transfer_log
 from services.consent import service as consents
+from services.consent.tables import consents as consents_table
 from services.directory.model import load_directory
 from services.gate import requests
 from services.gate.worker import GateWorker
@@ -110,3 +112,82 @@ def test_nothing_is_delivered_after_revocation_or_outside_the_version_in_force(d
             assert record["consent_version"] == current and in_force[current], f"not covered when delivered: {ops}"
     decisions = [r["decision"] for r in _run_log if r["kind"] == "transfer"]
     assert decisions.count("delivered") + decisions.count("withheld") + decisions.count("refused") == len(decisions)
+
+
+async def _decide_during_uncommitted_revocation(url: str) -> list[dict]:
+    """A transfer requested under a consent; the consent's revocation is made but not yet committed
+    when the gate decides; the revocation commits while the gate waits."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    gate = GateWorker(DIRECTORY, AUDIT)
+    try:
+        async with engine.begin() as conn:
+            consent_id, _, person = await consents.record(conn, CM, consent_terms(), DIRECTORY, AUDIT)
+            assert (await requests.send(conn, CM, referral(person), DIRECTORY, AUDIT)).status == "requested"
+            requested = (await conn.execute(select(outbox).where(outbox.c.topic == topics.TRANSFER_REQUESTED)
+                                            .order_by(outbox.c.id.desc()).limit(1))).one()
+        async with engine.connect() as revoking:
+            await revoking.begin()
+            await consents.revoke(revoking, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
+
+            async def decide():
+                async with engine.begin() as conn:
+                    await gate.on_transfer_requested(conn, Envelope.from_headers(requested.headers), requested.value)
+
+            deciding = asyncio.create_task(decide())
+            await asyncio.sleep(0.5)
+            assert not deciding.done(), "the gate must wait for the log head the revocation holds"
+            await revoking.commit()
+        await asyncio.wait_for(deciding, 10)
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(transfer_log.c.record).where(
+                transfer_log.c.person == AUDIT.pseudonym(person)).order_by(transfer_log.c.seq))
+            return [json.loads(r.record) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+def test_a_decision_that_waited_for_a_revocation_reads_it(database_url):
+    """The gate reads the consents only once it holds the log's head, which a revocation holds from
+    before its change until its commit: so the decision sees the revocation, and the log's order
+    (revoked, then the decision) is also the order of what was read."""
+    log = asyncio.run(_decide_during_uncommitted_revocation(database_url))
+    events = [r.get("event") or r["decision"] for r in log]
+    assert events == ["granted", "revoked", "withheld"], events
+
+
+async def _revoke_while_the_head_is_held(url: str) -> tuple[bool, bool]:
+    """Whether the revocation had touched its consent while another transaction held the log's
+    head, and whether it finished after that transaction committed."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            consent_id, _, _ = await consents.record(conn, CM, consent_terms(), DIRECTORY, AUDIT)
+        async with engine.connect() as holder:
+            await holder.begin()
+            await AUDIT.lock_head(holder)
+
+            async def revoke():
+                async with engine.begin() as conn:
+                    await consents.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
+
+            revoking = asyncio.create_task(revoke())
+            await asyncio.sleep(0.5)
+            async with engine.connect() as probe:
+                try:
+                    await probe.execute(select(consents_table.c.id).where(consents_table.c.id == consent_id)
+                                        .with_for_update(nowait=True))
+                    touched = False
+                except DBAPIError:
+                    touched = True
+            waited = not revoking.done()
+            await holder.commit()
+        await asyncio.wait_for(revoking, 10)
+        return touched, waited
+    finally:
+        await engine.dispose()
+
+
+def test_a_revocation_changes_nothing_before_it_holds_the_log_head(database_url):
+    """So its time and its change come after every decision logged before it."""
+    touched, waited = asyncio.run(_revoke_while_the_head_is_held(database_url))
+    assert waited and not touched
