@@ -256,7 +256,9 @@ async def raw_baseline(bootstrap: str, n: int, size: int) -> dict:
 
 
 class CpuMeter:
-    """CPU seconds per process group (each hub process, the broker, PostgreSQL) over a phase, from /proc."""
+    """CPU seconds and context switches per process group (each hub process, the broker, PostgreSQL)
+    over a phase, from /proc. A context switch is mostly a wake-up: a process waiting for a socket
+    or a timer, which on this machine costs more than the work it then does."""
 
     def __init__(self, hub: list[subprocess.Popen], broker_pid: int):
         self.groups = {**{f"hub-{i}": [p.pid] for i, p in enumerate(hub)}, "broker": [broker_pid],
@@ -269,6 +271,19 @@ class CpuMeter:
         except OSError:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / self.tick
+
+    @staticmethod
+    def _switches(pid: int) -> int:
+        """Voluntary and involuntary context switches of all the process's threads."""
+        n = 0
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                for line in (task / "status").read_text().splitlines():
+                    if "ctxt_switches:" in line:
+                        n += int(line.split()[1])
+        except OSError:
+            pass
+        return n
 
     def _postgres(self) -> list[int]:
         pids = []
@@ -283,12 +298,13 @@ class CpuMeter:
 
     def snapshot(self) -> dict[str, dict[int, float]]:
         groups = {**self.groups, "postgres": self._postgres()}
-        return {name: {pid: self._seconds(pid) for pid in pids} for name, pids in groups.items()}
+        return {name: {pid: (self._seconds(pid), self._switches(pid)) for pid in pids} for name, pids in groups.items()}
 
     @staticmethod
-    def used(before: dict, after: dict) -> dict[str, float]:
-        """CPU seconds per group between two snapshots (processes started in between count from 0)."""
-        return {name: sum(t - before.get(name, {}).get(pid, 0.0) for pid, t in pids.items())
+    def used(before: dict, after: dict, which: int = 0) -> dict[str, float]:
+        """CPU seconds (``which`` 0) or context switches (1) per group between two snapshots
+        (processes started in between count from 0)."""
+        return {name: sum(v[which] - before.get(name, {}).get(pid, (0.0, 0))[which] for pid, v in pids.items())
                 for name, pids in after.items()}
 
 
@@ -373,20 +389,27 @@ async def main() -> None:
             await saturation(c, persons, 200, args.concurrency, dsn)  # warm-up
         meter = CpuMeter(procs, broker.process.pid)
         cpu: dict[str, tuple[dict[str, float], float, int]] = {}  # phase -> (CPU s per group, seconds, transfers)
+        switches: dict[str, dict[str, float]] = {}  # phase -> context switches per group
         await asyncio.sleep(2)  # let the warm-up's tail drain
         t0, before = time.perf_counter(), meter.snapshot()
         await asyncio.sleep(5)
-        cpu["idle"] = (meter.used(before, meter.snapshot()), time.perf_counter() - t0, 0)
+        after = meter.snapshot()
+        cpu["idle"] = (meter.used(before, after), time.perf_counter() - t0, 0)
+        switches["idle"] = meter.used(before, after, 1)
         profile(procs, "saturation", 20)
         t0, before = time.perf_counter(), meter.snapshot()
         async with client() as c:
             sat = await saturation(c, persons, args.saturation, args.concurrency, dsn)
-        cpu["saturation"] = (meter.used(before, meter.snapshot()), time.perf_counter() - t0, sat["n"])
+        after = meter.snapshot()
+        cpu["saturation"] = (meter.used(before, after), time.perf_counter() - t0, sat["n"])
+        switches["saturation"] = meter.used(before, after, 1)
         profile(procs, "offered", args.seconds)
         t0, before = time.perf_counter(), meter.snapshot()
         async with client() as c:
             fixed = await offered(c, persons, args.rate, args.seconds, dsn)
-        cpu["offered"] = (meter.used(before, meter.snapshot()), time.perf_counter() - t0, fixed["n"])
+        after = meter.snapshot()
+        cpu["offered"] = (meter.used(before, after), time.perf_counter() - t0, fixed["n"])
+        switches["offered"] = meter.used(before, after, 1)
         memory = sum(peak_rss_mb(p.pid) for p in procs)
         raw = await raw_baseline(broker.bootstrap, 20000, size)
     finally:
@@ -420,6 +443,12 @@ async def main() -> None:
         total = sum(used.values())
         print(f"| {phase} | " + " | ".join(cells) + f" | {100 * total / seconds:.0f} %"
               + (f" ({1000 * total / n:.2f})" if n else "") + " |")
+    print("\nContext switches per process group (per second; per transfer):\n")
+    print("| phase | " + " | ".join(names.get(g, g) for g in cpu["idle"][0]) + " | total |")
+    print("|---|" + "---:|" * (len(cpu["idle"][0]) + 1))
+    for phase, (_, seconds, n) in cpu.items():
+        counts = list(switches[phase].values()) + [sum(switches[phase].values())]
+        print(f"| {phase} | " + " | ".join(f"{c / seconds:,.0f}" + (f" ({c / n:.1f})" if n else "") for c in counts) + " |")
     print(f"\nratio hub / raw (saturation throughput): {sat['throughput'] / raw['throughput']:.3f}; "
           f"requests re-sent after a connection reset: {RETRIES['count']}")
 
