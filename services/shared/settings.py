@@ -34,7 +34,10 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(5, ge=1, description="Attempts before an unexpected error dead-letters")
     outbox_replay_seconds: int = Field(24 * 3600, ge=0,
                                        description="After a broker lost its topics, re-publish what was sent this long ago")
-    topic_partitions: int = Field(3, ge=1)
+    # Kafka's own default. Partitions are how many instances of a consumer can share a topic's work:
+    # a deployment that runs several gate or delivery instances sets as many before the first start
+    # (adding partitions later moves persons between partitions, so their order is not kept then).
+    topic_partitions: int = Field(1, ge=1, description="Partitions of each topic the hub creates")
     topic_replication: int = Field(1, ge=1)
     embedded_broker_port: int = Field(19092, ge=1, le=65535)
 
