@@ -138,9 +138,13 @@ class GateWorker:
         sender is not told) and the log says so."""
         receipt = read_message(ReceiptV1, body)
         row = (await conn.execute(select(transfers).where(
-            transfers.c.id == receipt.transfer_id, transfers.c.recipient_office == receipt.office))).first()
+            transfers.c.id == receipt.transfer_id, transfers.c.recipient_office == receipt.office)
+            .with_for_update())).first()
         if row is None or row.status != TransferStatus.DELIVERED:
             return
+        if row.consent_id:
+            # The log's head before the consent, as for a decision (the transfer's row first, as there).
+            await self.audit.lock_head(conn)
         now = utcnow()
         revoked = await consent_revoked_at(conn, row.consent_id) if row.consent_id else None
         if revoked is not None and revoked <= now:

@@ -17,14 +17,18 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.consent import ConsentTerms, RevocationMethod
 from contracts.envelope import Envelope
+from contracts.registry import by_model, dataschema_uri
+from contracts.transfer import ReceiptV1, TransferRequestedV1
 from services.audit.tables import transfer_log
 from services.consent import service as consents
 from services.consent.tables import consents as consents_table
 from services.directory.model import load_directory
 from services.gate import requests
+from services.gate.tables import transfers
 from services.gate.worker import GateWorker
 from services.shared import migrate, topics
 from services.shared.settings import Settings
+from services.shared.db import utcnow
 from services.shared.tables import outbox
 from tests.conftest import create_database, drop_database, make_audit_log
 from tests.integration.test_gate_worker import CM, consent_terms, referral
@@ -114,34 +118,49 @@ def test_nothing_is_delivered_after_revocation_or_outside_the_version_in_force(d
     assert decisions.count("delivered") + decisions.count("withheld") + decisions.count("refused") == len(decisions)
 
 
+async def _requested_under_a_consent(conn) -> tuple[str, str, object]:
+    """A consent and a transfer requested under it: (consent id, person, the request's outbox row)."""
+    consent_id, _, person = await consents.record(conn, CM, consent_terms(), DIRECTORY, AUDIT)
+    assert (await requests.send(conn, CM, referral(person), DIRECTORY, AUDIT)).status == "requested"
+    requested = (await conn.execute(select(outbox).where(outbox.c.topic == topics.TRANSFER_REQUESTED)
+                                    .order_by(outbox.c.id.desc()).limit(1))).one()
+    return consent_id, person, requested
+
+
+async def _while_a_revocation_is_uncommitted(engine, consent_id: str, work) -> None:
+    """Run ``work`` (a coroutine function) while the consent's revocation is made but not committed;
+    it must wait for the log's head the revocation holds; then the revocation commits."""
+    async with engine.connect() as revoking:
+        await revoking.begin()
+        await consents.revoke(revoking, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
+        working = asyncio.create_task(work())
+        await asyncio.sleep(0.5)
+        assert not working.done(), "it must wait for the log head the revocation holds"
+        await revoking.commit()
+    await asyncio.wait_for(working, 10)
+
+
+async def _log_of(engine, person: str) -> list[dict]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(transfer_log.c.record).where(
+            transfer_log.c.person == AUDIT.pseudonym(person)).order_by(transfer_log.c.seq))
+        return [json.loads(r.record) for r in rows]
+
+
 async def _decide_during_uncommitted_revocation(url: str) -> list[dict]:
-    """A transfer requested under a consent; the consent's revocation is made but not yet committed
-    when the gate decides; the revocation commits while the gate waits."""
+    """The gate decides a transfer while its consent's revocation is made but not committed."""
     engine = create_async_engine(url, poolclass=NullPool)
     gate = GateWorker(DIRECTORY, AUDIT)
     try:
         async with engine.begin() as conn:
-            consent_id, _, person = await consents.record(conn, CM, consent_terms(), DIRECTORY, AUDIT)
-            assert (await requests.send(conn, CM, referral(person), DIRECTORY, AUDIT)).status == "requested"
-            requested = (await conn.execute(select(outbox).where(outbox.c.topic == topics.TRANSFER_REQUESTED)
-                                            .order_by(outbox.c.id.desc()).limit(1))).one()
-        async with engine.connect() as revoking:
-            await revoking.begin()
-            await consents.revoke(revoking, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
+            consent_id, person, requested = await _requested_under_a_consent(conn)
 
-            async def decide():
-                async with engine.begin() as conn:
-                    await gate.on_transfer_requested(conn, Envelope.from_headers(requested.headers), requested.value)
+        async def decide():
+            async with engine.begin() as conn:
+                await gate.on_transfer_requested(conn, Envelope.from_headers(requested.headers), requested.value)
 
-            deciding = asyncio.create_task(decide())
-            await asyncio.sleep(0.5)
-            assert not deciding.done(), "the gate must wait for the log head the revocation holds"
-            await revoking.commit()
-        await asyncio.wait_for(deciding, 10)
-        async with engine.connect() as conn:
-            rows = await conn.execute(select(transfer_log.c.record).where(
-                transfer_log.c.person == AUDIT.pseudonym(person)).order_by(transfer_log.c.seq))
-            return [json.loads(r.record) for r in rows]
+        await _while_a_revocation_is_uncommitted(engine, consent_id, decide)
+        return await _log_of(engine, person)
     finally:
         await engine.dispose()
 
@@ -191,3 +210,42 @@ def test_a_revocation_changes_nothing_before_it_holds_the_log_head(database_url)
     """So its time and its change come after every decision logged before it."""
     touched, waited = asyncio.run(_revoke_while_the_head_is_held(database_url))
     assert waited and not touched
+
+
+async def _receipt_during_uncommitted_revocation(url: str) -> tuple[list[dict], str]:
+    """A delivered transfer's receipt is handled while its consent's revocation is made but not
+    committed. Returns the person's log and the transfer's status afterwards."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    gate = GateWorker(DIRECTORY, AUDIT)
+    try:
+        async with engine.begin() as conn:
+            consent_id, person, requested = await _requested_under_a_consent(conn)
+            await gate.on_transfer_requested(conn, Envelope.from_headers(requested.headers), requested.value)
+            transfer_id = TransferRequestedV1.model_validate_json(requested.value).transfer_id
+            delivered = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).one()
+        assert delivered.status == "delivered"
+        now = utcnow()
+        receipt = ReceiptV1(transfer_id=delivered.id, office=delivered.recipient_office, received_by="clerk",
+                            received_at=now)
+        env = Envelope(id=f"{delivered.id}/receipt", source="urn:kimhub:delivery", type=by_model(ReceiptV1).ce_type,
+                       subject=person, time=now, dataschema=dataschema_uri(by_model(ReceiptV1)))
+
+        async def handle():
+            async with engine.begin() as conn:
+                await gate.on_feedback(conn, env, receipt.model_dump_json().encode())
+
+        await _while_a_revocation_is_uncommitted(engine, consent_id, handle)
+        async with engine.connect() as conn:
+            status = await conn.scalar(select(transfers.c.status).where(transfers.c.id == delivered.id))
+        return await _log_of(engine, person), status
+    finally:
+        await engine.dispose()
+
+
+def test_a_receipt_that_waited_for_a_revocation_is_withheld(database_url):
+    """As for a decision: the receipt reads the consent once it holds the log's head, so a
+    revocation committed meanwhile withholds it, and the sender is not told."""
+    log, status = asyncio.run(_receipt_during_uncommitted_revocation(database_url))
+    events = [r.get("event") or r["decision"] for r in log]
+    assert events == ["granted", "delivered", "revoked", "withheld"], events
+    assert status == "delivered"
