@@ -53,6 +53,7 @@ async def record(conn: AsyncConnection, actor: Actor, terms: ConsentTerms, direc
                  person: str | None = None) -> tuple[str, int, str]:
     """A new consent (version 1). Without ``person`` a new pseudonym is created."""
     check_terms(terms, directory)
+    await audit.lock_head(conn)  # before the change and its time: see AuditLog.lock_head
     person = person or new_person()
     consent_id = f"c-{uuid.uuid4().hex}"
     now = utcnow()

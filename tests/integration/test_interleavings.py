@@ -249,3 +249,33 @@ def test_a_receipt_that_waited_for_a_revocation_is_withheld(database_url):
     events = [r.get("event") or r["decision"] for r in log]
     assert events == ["granted", "delivered", "revoked", "withheld"], events
     assert status == "delivered"
+
+
+async def _grant_while_the_head_is_held(url: str) -> tuple:
+    """(when the holder of the log's head committed, when the grant that waited for it says it was made)"""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as holder:
+            await holder.begin()
+            await AUDIT.lock_head(holder)
+
+            async def grant():
+                async with engine.begin() as conn:
+                    consent_id, _, _ = await consents.record(conn, CM, consent_terms(), DIRECTORY, AUDIT)
+                    return await conn.scalar(select(consents_table.c.created_at)
+                                             .where(consents_table.c.id == consent_id))
+
+            granting = asyncio.create_task(grant())
+            await asyncio.sleep(0.5)
+            committed_at = utcnow()
+            await holder.commit()
+        return committed_at, await asyncio.wait_for(granting, 10)
+    finally:
+        await engine.dispose()
+
+
+def test_a_grant_takes_its_time_only_once_it_holds_the_log_head(database_url):
+    """Every consent change (grant, amendment, revocation) holds the log's head from before it
+    changes anything, so its time comes after every decision logged before it."""
+    committed_at, granted_at = asyncio.run(_grant_while_the_head_is_held(database_url))
+    assert granted_at >= committed_at
