@@ -49,11 +49,11 @@ class AuditLog:
         """Keyed pseudonym (HMAC-SHA256): a leaked log cannot be joined to other data without the key."""
         return "k-" + hmac.new(self._key, person.encode(), sha256).hexdigest()[:40]
 
-    async def append(self, conn: AsyncConnection, record: LogRecord) -> int:
-        return (await self.append_many(conn, [record]))[0]
+    async def append(self, conn: AsyncConnection, record: LogRecord, head=None) -> int:
+        return (await self.append_many(conn, [record], head))[0]
 
-    async def append_many(self, conn: AsyncConnection, records: Iterable[LogRecord]) -> list[int]:
-        indexes, writes = await self.prepare_append(conn, records)
+    async def append_many(self, conn: AsyncConnection, records: Iterable[LogRecord], head=None) -> list[int]:
+        indexes, writes = await self.prepare_append(conn, records, head)
         await bulk.write(conn, writes)
         return indexes
 
@@ -68,7 +68,8 @@ class AuditLog:
 
     async def prepare_append(self, conn: AsyncConnection, records: Iterable[LogRecord],
                              head=None) -> tuple[list[int], list[bulk.Write]]:
-        """Lock the log's head (unless ``head`` from ``lock_head`` says it is held) and work out the
+        """Lock the log's head (unless ``head``, from ``lock_head`` in this transaction and nothing
+        appended since, says it is held) and work out the
         appended records' rows, tree nodes and new head: their indexes, and the writes for the
         caller to make in the same transaction (with its own, as one statement: ``bulk``).
         Nothing to append: no lock, no writes."""

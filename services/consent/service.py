@@ -53,31 +53,31 @@ async def record(conn: AsyncConnection, actor: Actor, terms: ConsentTerms, direc
                  person: str | None = None) -> tuple[str, int, str]:
     """A new consent (version 1). Without ``person`` a new pseudonym is created."""
     check_terms(terms, directory)
-    await audit.lock_head(conn)  # before the change and its time: see AuditLog.lock_head
+    head = await audit.lock_head(conn)  # before the change and its time: see AuditLog.lock_head
     person = person or new_person()
     consent_id = f"c-{uuid.uuid4().hex}"
     now = utcnow()
     await conn.execute(insert(consents).values(id=consent_id, person=person, recorded_office=actor.office, created_at=now))
-    await _add_version(conn, audit, consent_id, 1, person, terms, actor, now, "granted")
+    await _add_version(conn, audit, head, consent_id, 1, person, terms, actor, now, "granted")
     return consent_id, 1, person
 
 
 async def amend(conn: AsyncConnection, actor: Actor, consent_id: str, terms: ConsentTerms,
                 directory: Directory, audit: AuditLog) -> int:
     check_terms(terms, directory)
-    await audit.lock_head(conn)  # before the change: see AuditLog.lock_head
+    head = await audit.lock_head(conn)  # before the change: see AuditLog.lock_head
     row = await _own_consent(conn, actor, consent_id)
     if row.revoked_at is not None:
         raise Conflict("Die Einwilligung wurde widerrufen und kann nicht geändert werden.", field="consent_id")
     latest = await conn.scalar(select(func.max(consent_versions.c.version)).where(consent_versions.c.consent_id == consent_id))
     version = int(latest or 0) + 1
-    await _add_version(conn, audit, consent_id, version, row.person, terms, actor, utcnow(), "amended")
+    await _add_version(conn, audit, head, consent_id, version, row.person, terms, actor, utcnow(), "amended")
     return version
 
 
 async def revoke(conn: AsyncConnection, actor: Actor, consent_id: str, method: RevocationMethod,
                  audit: AuditLog) -> datetime:
-    await audit.lock_head(conn)  # before the change and its time: see AuditLog.lock_head
+    head = await audit.lock_head(conn)  # before the change and its time: see AuditLog.lock_head
     row = await _own_consent(conn, actor, consent_id)
     if row.revoked_at is not None:
         raise Conflict("Die Einwilligung ist bereits widerrufen.", field="consent_id")
@@ -90,7 +90,7 @@ async def revoke(conn: AsyncConnection, actor: Actor, consent_id: str, method: R
     await enqueue(conn, topics.CONSENT, _envelope(event, row.person, f"{consent_id}/revoked", now), event)
     await audit.append(conn, ConsentLogRecord(
         recorded_at=now, event="revoked", consent_id=consent_id, consent_version=None, person=row.person,
-        office=actor.office, recorded_by=actor.user, revocation_method=method.value))
+        office=actor.office, recorded_by=actor.user, revocation_method=method.value), head)
     return now
 
 
@@ -178,8 +178,9 @@ async def _own_consent(conn: AsyncConnection, actor: Actor, consent_id: str):
     return row
 
 
-async def _add_version(conn, audit: AuditLog, consent_id, version, person, terms: ConsentTerms, actor: Actor, now,
-                       event_kind) -> None:
+async def _add_version(conn, audit: AuditLog, head, consent_id, version, person, terms: ConsentTerms, actor: Actor,
+                       now, event_kind) -> None:
+    """The version, its event and its log record; ``head``: the log head this transaction holds."""
     await conn.execute(insert(consent_versions).values(
         consent_id=consent_id, version=version, terms=terms.model_dump(mode="json"),
         recorded_by=actor.user, recorded_at=now,
@@ -192,7 +193,7 @@ async def _add_version(conn, audit: AuditLog, consent_id, version, person, terms
         office=actor.office, recorded_by=actor.user, municipality=terms.municipality,
         provisions=tuple(p.model_dump(mode="json", exclude_none=True) for p in terms.provisions),
         valid_from=terms.valid_from, valid_until=terms.valid_until,
-        evidence_sha256=terms.evidence.form_sha256, form_version=terms.evidence.form_version))
+        evidence_sha256=terms.evidence.form_sha256, form_version=terms.evidence.form_version), head)
 
 
 async def _view(conn, row) -> ConsentView:

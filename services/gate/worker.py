@@ -142,9 +142,8 @@ class GateWorker:
             .with_for_update())).first()
         if row is None or row.status != TransferStatus.DELIVERED:
             return
-        if row.consent_id:
-            # The log's head before the consent, as for a decision (the transfer's row first, as there).
-            await self.audit.lock_head(conn)
+        # The log's head before the consent, as for a decision (the transfer's row first, as there).
+        head = await self.audit.lock_head(conn) if row.consent_id else None
         now = utcnow()
         revoked = await consent_revoked_at(conn, row.consent_id) if row.consent_id else None
         if revoked is not None and revoked <= now:
@@ -153,7 +152,7 @@ class GateWorker:
                 sender_office=row.recipient_office, sender_user=receipt.received_by,
                 recipient_office=row.sender_office, person=row.person, purpose=row.purpose,
                 decision=Decision.WITHHELD.value, stage="delivery", consent_id=row.consent_id,
-                consent_version=row.consent_version, reasons=("consent_revoked",)))
+                consent_version=row.consent_version, reasons=("consent_revoked",)), head)
             return
         await conn.execute(update(transfers).where(transfers.c.id == row.id)
                            .values(status=TransferStatus.RECEIVED.value, updated_at=now))
