@@ -22,7 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
 _PG = postgresql.dialect()
-_dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def insert_skipping_conflicts(conn: AsyncConnection, table: Table):
+    """``INSERT … ON CONFLICT DO NOTHING`` for the connection's database."""
+    return _DIALECT_INSERT[conn.dialect.name](table).on_conflict_do_nothing()
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ async def write_each(conn: AsyncConnection, writes: list[Write]) -> None:
         if isinstance(w, Insert):
             stmt = insert(w.table)
             if w.skip_conflicts:
-                stmt = _dialect_insert[conn.dialect.name](w.table).on_conflict_do_nothing()
+                stmt = insert_skipping_conflicts(conn, w.table)
             await conn.execute(stmt, w.rows)
         else:
             b_key = f"b_{w.key}"  # the key's parameter may not share the column's name

@@ -18,15 +18,13 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.envelope import Envelope
 from services.shared import topics
 from services.shared.db import utcnow
-from services.shared.bulk import Insert, Write, write_together
+from services.shared.bulk import Insert, Write, insert_skipping_conflicts, write_together
 from services.shared.dispatch import OutboxDispatch
 from services.shared.offsets import CommitOnRevoke, OffsetCommits
 from services.shared.outbox import Publisher
@@ -103,11 +101,9 @@ async def _claim(conn: AsyncConnection, consumer: str, env: Envelope) -> bool:
 
 async def _claim_many(conn: AsyncConnection, consumer: str, envs: list[Envelope]) -> set[tuple[str, str]]:
     """``_claim`` for a batch in one statement: the (source, id) pairs not processed before."""
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     # Executed with a parameter list (not .values(list)), so the compiled statement is cached.
     result = await conn.execute(
-        dialect_insert(processed_messages).on_conflict_do_nothing()
-        .returning(processed_messages.c.ce_source, processed_messages.c.ce_id),
+        insert_skipping_conflicts(conn, processed_messages).returning(processed_messages.c.ce_source, processed_messages.c.ce_id),
         _claim_rows(consumer, envs),
     )
     return {(src, id_) for src, id_ in result}
