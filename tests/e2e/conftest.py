@@ -15,7 +15,7 @@ import pytest
 
 from gateway.auth import issue_dev_token
 from services.shared.settings import Settings
-from tests.conftest import KAFKA_IDEMPOTENCE, audit_env, free_port
+from tests.conftest import KAFKA_IDEMPOTENCE, audit_env, create_database, drop_database, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,11 +86,15 @@ def stop_hub(hub: HubProcess) -> None:
 
 
 @pytest.fixture(scope="session")
-def hub(pg_url, broker_bootstrap, tmp_path_factory):
-    h = start_hub({"KIMHUB_DATABASE_URL": pg_url, "KIMHUB_KAFKA_BOOTSTRAP": broker_bootstrap,
+def hub(broker_bootstrap, tmp_path_factory):
+    """The hub on a database of its own: the integration tests' session database holds their log
+    records and checkpoints, which the hub's audit API would read as its own."""
+    url = create_database()
+    h = start_hub({"KIMHUB_DATABASE_URL": url, "KIMHUB_KAFKA_BOOTSTRAP": broker_bootstrap,
                    "KIMHUB_MAX_BODY_BYTES": "65536"}, tmp_path_factory.mktemp("hub"))
     yield h
     stop_hub(h)
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")
