@@ -32,11 +32,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: E402
 
 from gateway.auth import issue_dev_token  # noqa: E402
 from services.audit.checkpoint import NoteSigner  # noqa: E402
+from services.shared import topics  # noqa: E402
 from services.shared.embedded_broker import EmbeddedBroker  # noqa: E402
 from services.shared.settings import Settings  # noqa: E402
 
@@ -74,15 +75,40 @@ async def stored_at(dsn: str, ids: list[str]) -> dict[str, float]:
         await conn.close()
 
 
-async def stages(dsn: str, ids: list[str], sent: dict[str, float]) -> dict[str, float]:
-    """Median milliseconds per stage, from the rows' own timestamps: request sent -> transfer row
-    written (gateway); -> claimed by the gate worker (commit, publish, broker, fetch); -> decided;
-    -> stored in the inbox (commit, publish, broker, fetch, insert). (``outbox.published_at`` is
-    when a row was marked, which the dispatch may do a little later: not a stage boundary.)"""
+async def published_at(bootstrap: str, topic_names: list[str]) -> dict[str, float]:
+    """When each record on these topics was handed to the producer (its Kafka CreateTime, which
+    aiokafka sets at ``send``: right after the sending process's commit), by CloudEvents id."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads the metadata: the partitions of every topic
+        parts = [TopicPartition(t, p) for t in topic_names for p in (consumer.partitions_for_topic(t) or ())]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        times: dict[str, float] = {}
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    ce_id = dict(r.headers or ()).get("ce_id", b"").decode()
+                    times[ce_id] = r.timestamp / 1000
+        return times
+    finally:
+        await consumer.stop()
+
+
+async def stages(dsn: str, bootstrap: str, ids: list[str], sent: dict[str, float]) -> dict[str, float]:
+    """Median milliseconds per stage, from the rows' own timestamps and the records' Kafka
+    timestamps: request sent -> transfer row decided (HTTP, authentication, validation); ->
+    handed to the producer (the group's consent query and write, the dispatch); -> claimed by the
+    gate (broker, fetch, waiting for the gate's previous batch); -> decided (the gate's first
+    statements); -> handed to the producer (the rest of the batch, its commit, the dispatch); ->
+    stored in the inbox (broker, fetch, insert). (``outbox.published_at`` is when a row was
+    marked, which the dispatch may do a little later: not a stage boundary.)"""
     conn = await asyncpg.connect(dsn)
     try:
         rows = await conn.fetch(
-            "SELECT t.id, extract(epoch from t.requested_at) AS req,"
+            "SELECT t.id, t.recipient_office, extract(epoch from t.requested_at) AS req,"
             " extract(epoch from g.processed_at) AS claim, extract(epoch from t.updated_at) AS dec,"
             " extract(epoch from i.stored_at) AS sto"
             " FROM transfers t JOIN inbox_items i ON i.transfer_id = t.id"
@@ -90,15 +116,21 @@ async def stages(dsn: str, ids: list[str], sent: dict[str, float]) -> dict[str, 
             " WHERE t.id = ANY($1)", ids)
     finally:
         await conn.close()
+    inboxes = sorted({topics.office_inbox(r["recipient_office"]) for r in rows})
+    published = await published_at(bootstrap, [topics.TRANSFER_REQUESTED, *inboxes])
+    rows = [{**dict(r), "pub": published[r["id"]], "pub2": published[f"{r['id']}/delivery"]} for r in rows]
     if os.environ.get("BENCH_DUMP"):  # every transfer's timestamps, to look at the tail
         with open(os.environ["BENCH_DUMP"], "w") as f:
-            f.write("sent,req,claim,dec,sto\n")
+            f.write("sent,req,pub,claim,dec,pub2,sto\n")
             for r in sorted(rows, key=lambda r: sent[r["id"]]):
-                f.write(f"{sent[r['id']]:.6f},{r['req']},{r['claim']},{r['dec']},{r['sto']}\n")
+                f.write(",".join(f"{v:.6f}" for v in (sent[r["id"]], *(float(r[k]) for k in
+                                                                          ("req", "pub", "claim", "dec", "pub2", "sto"))))
+                        + "\n")
     med = statistics.median
-    steps = [("accept", None, "req"), ("to gate", "req", "claim"), ("gate", "claim", "dec"), ("to inbox", "dec", "sto")]
-    return {name: med([(float(r[b]) - (sent[r["id"]] if a is None else float(r[a]))) * 1000 for r in rows])
-            for name, a, b in steps}
+    steps = [("accept", None, "req"), ("to producer", "req", "pub"), ("to gate", "pub", "claim"),
+             ("gate", "claim", "dec"), ("to producer", "dec", "pub2"), ("to inbox", "pub2", "sto")]
+    return [(name, med([(float(r[b]) - (sent[r["id"]] if a is None else float(r[a]))) * 1000 for r in rows]))
+            for name, a, b in steps]
 
 
 async def wait_stored(dsn: str, ids: list[str], timeout: float = 600) -> dict[str, float]:
@@ -195,7 +227,7 @@ async def commits(dsn: str) -> int:
         await conn.close()
 
 
-async def offered(client, persons, rate: float, seconds: float, dsn: str) -> dict:
+async def offered(client, persons, rate: float, seconds: float, dsn: str, bootstrap: str) -> dict:
     sent: dict[str, float] = {}
     before = await commits(dsn)
     n = int(rate * seconds)
@@ -210,7 +242,7 @@ async def offered(client, persons, rate: float, seconds: float, dsn: str) -> dic
     latencies = [(done[t] - sent[t]) * 1000 for t in sent]
     return {"n": n, "rate": rate, "throughput": n / (max(done.values()) - wall), "p50": percentile(latencies, 50),
             "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
-            "stages": await stages(dsn, list(sent), sent),
+            "stages": await stages(dsn, bootstrap, list(sent), sent),
             "commits": (await commits(dsn) - before) / n}
 
 
@@ -406,7 +438,7 @@ async def main() -> None:
         profile(procs, "offered", args.seconds)
         t0, before = time.perf_counter(), meter.snapshot()
         async with client() as c:
-            fixed = await offered(c, persons, args.rate, args.seconds, dsn)
+            fixed = await offered(c, persons, args.rate, args.seconds, dsn, broker.bootstrap)
         after = meter.snapshot()
         cpu["offered"] = (meter.used(before, after), time.perf_counter() - t0, fixed["n"])
         switches["offered"] = meter.used(before, after, 1)
@@ -432,7 +464,7 @@ async def main() -> None:
           f"| – | {raw['p99']:.0f} |")
     st = fixed["stages"]
     print(f"\nat {fixed['rate']:.0f}/s offered, median ms per stage: "
-          + ", ".join(f"{name} {ms:.0f}" for name, ms in st.items()))
+          + ", ".join(f"{name} {ms:.0f}" for name, ms in st))
     print(f"\nat {fixed['rate']:.0f}/s offered, database transactions per transfer: {fixed['commits']:.1f}")
     names = {f"hub-{i}": " ".join(c) for i, c in enumerate(commands)}
     print("\nCPU per process group (% of one core; ms of CPU per transfer):\n")
