@@ -206,3 +206,48 @@ async def test_batch_writes_store_claims_and_effect_in_one_statement_and_repeats
 
 async def _unused(*args) -> None:
     raise AssertionError("the batch path of batch_writes was not taken")
+
+
+async def test_a_lone_record_with_batch_writes_is_one_statement_too(engine, settings):
+    """At low rates a poll returns one record: with ``batch_writes`` on PostgreSQL it takes the
+    one-statement path as a batch does (the record-by-record handler is never called)."""
+    table = Table(f"it_batch_lone_{uuid.uuid4().hex[:8]}", MetaData(),
+                  Column("ce_id", String(40), primary_key=True), Column("body", String(100), nullable=False))
+    async with engine.begin() as conn:
+        await conn.run_sync(table.create)
+    source = f"urn:kimhub:test:{uuid.uuid4().hex}"
+    topic = f"test.batch.{uuid.uuid4().hex}"
+    await ensure_topics(settings, [topic, topics.dead_letter(topic)])
+    statements: list[str] = []
+    seen = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute: conn, cursor, statement)
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+
+    def writes(items):
+        return [Insert(table, [{"ce_id": env.id, "body": body.decode()} for env, body in items], skip_conflicts=True)]
+
+    async def count() -> int:
+        async with engine.connect() as conn:
+            return await conn.scalar(select(func.count()).select_from(table))
+
+    broker = make_broker(settings)
+    subscribe(broker, engine, topic, consumer=f"it-batch-{uuid.uuid4().hex[:12]}", handler=_unused,
+              batch_handler=_unused, batch_writes=writes, settings=settings)
+    producer = make_broker(settings)
+    await producer.start()
+    await broker.start()
+    try:
+        for n in range(2):  # one at a time: each poll returns a lone record
+            env = _envelope(source, f"lone-{n}", "p-1")
+            await producer.publish(b"{}", topic, key=b"p-1", headers=env.to_headers())
+            deadline = asyncio.get_running_loop().time() + WAIT
+            while await count() < n + 1 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
+            assert await count() == n + 1
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        await producer.stop()
+        await broker.stop()
+        async with engine.begin() as conn:
+            await conn.run_sync(table.drop)
+    touching = [s for s in statements if f"INSERT INTO {table.name}" in s]
+    assert len(touching) == 2 and all("processed_messages" in s for s in touching), "not one statement each"
