@@ -154,100 +154,91 @@ async def test_a_transient_failure_rolls_the_batch_back_and_it_is_applied_once_o
     assert recorder.singles == []
 
 
+class BatchWritesConsumer:
+    """A subscriber with ``batch_writes`` into a table of its own, a producer, and every SQL
+    statement the engine ran meanwhile; its record-by-record handlers fail the test if called."""
+
+    def __init__(self, engine, settings):
+        self.engine, self.settings = engine, settings
+        self.table = Table(f"it_batch_writes_{uuid.uuid4().hex[:8]}", MetaData(),
+                           Column("ce_id", String(40), primary_key=True), Column("body", String(100), nullable=False))
+        self.topic = f"test.batch.{uuid.uuid4().hex}"
+        self.statements: list[str] = []
+
+    def _seen(self, *args) -> None:  # before_cursor_execute: conn, cursor, statement, ...
+        self.statements.append(args[2])
+
+    def _writes(self, items):
+        return [Insert(self.table, [{"ce_id": env.id, "body": body.decode()} for env, body in items],
+                       skip_conflicts=True)]
+
+    async def __aenter__(self):
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self.table.create)
+        await ensure_topics(self.settings, [self.topic, topics.dead_letter(self.topic)])
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self._seen)
+        self.broker = make_broker(self.settings)
+        subscribe(self.broker, self.engine, self.topic, consumer=f"it-batch-{uuid.uuid4().hex[:12]}",
+                  handler=_unused, batch_handler=_unused, batch_writes=self._writes, settings=self.settings)
+        self.producer = make_broker(self.settings)
+        await self.producer.start()
+        await self.broker.start()
+        return self
+
+    async def __aexit__(self, *exc):
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self._seen)
+        await self.producer.stop()
+        await self.broker.stop()
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self.table.drop)
+
+    async def publish(self, env: Envelope, body: bytes) -> None:
+        await self.producer.publish(body, self.topic, key=env.subject.encode(), headers=env.to_headers())
+
+    async def count(self) -> int:
+        async with self.engine.connect() as conn:
+            return await conn.scalar(select(func.count()).select_from(self.table))
+
+    async def wait_for(self, n: int) -> int:
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while await self.count() < n and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        return await self.count()
+
+    def writes_to_table(self) -> list[str]:
+        return [s for s in self.statements if f"INSERT INTO {self.table.name}" in s]
+
+
 async def test_batch_writes_store_claims_and_effect_in_one_statement_and_repeats_change_nothing(engine, settings):
     """``subscribe(batch_writes=...)``: on PostgreSQL a batch is ONE statement (claims and effect
     rows together, no transaction around it); a repeat inside the batch, and the whole stream
     published once more (as after a broker lost its memory), leave exactly one row per event."""
-    table = Table(f"it_batch_writes_{uuid.uuid4().hex[:8]}", MetaData(),
-                  Column("ce_id", String(40), primary_key=True), Column("body", String(100), nullable=False))
-    async with engine.begin() as conn:
-        await conn.run_sync(table.create)
     source = f"urn:kimhub:test:{uuid.uuid4().hex}"
     records = _stream(source, persons=3, per_person=4)
     records.insert(4, records[1])  # a repeat inside the batch
-    topic = f"test.batch.{uuid.uuid4().hex}"
-    await ensure_topics(settings, [topic, topics.dead_letter(topic)])
-    statements: list[str] = []
-    seen = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute: conn, cursor, statement)
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-
-    def writes(items):
-        return [Insert(table, [{"ce_id": env.id, "body": body.decode()} for env, body in items], skip_conflicts=True)]
-
-    async def count() -> int:
-        async with engine.connect() as conn:
-            return await conn.scalar(select(func.count()).select_from(table))
-
-    broker = make_broker(settings)
-    subscribe(broker, engine, topic, consumer=f"it-batch-{uuid.uuid4().hex[:12]}", handler=_unused,
-              batch_handler=_unused, batch_writes=writes, settings=settings)
-    producer = make_broker(settings)
-    await producer.start()
-    await broker.start()
-    try:
+    async with BatchWritesConsumer(engine, settings) as c:
         for _ in range(2):
             for env, body in records:
-                await producer.publish(body, topic, key=env.subject.encode(), headers=env.to_headers())
+                await c.publish(env, body)
             await asyncio.sleep(0.5)
-        deadline = asyncio.get_running_loop().time() + WAIT
-        while await count() < 12 and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.1)
+        await c.wait_for(12)
         await asyncio.sleep(1.0)  # anything applied twice would show up now
-        assert await count() == 12
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)
-        await producer.stop()
-        await broker.stop()
-        async with engine.begin() as conn:
-            await conn.run_sync(table.drop)
-    touching = [s for s in statements if f"INSERT INTO {table.name}" in s]
+        assert await c.count() == 12
+    touching = c.writes_to_table()
     assert touching and all("processed_messages" in s for s in touching), "claims and effect apart"
-
-
-async def _unused(*args) -> None:
-    raise AssertionError("the batch path of batch_writes was not taken")
 
 
 async def test_a_lone_record_with_batch_writes_is_one_statement_too(engine, settings):
     """At low rates a poll returns one record: with ``batch_writes`` on PostgreSQL it takes the
     one-statement path as a batch does (the record-by-record handler is never called)."""
-    table = Table(f"it_batch_lone_{uuid.uuid4().hex[:8]}", MetaData(),
-                  Column("ce_id", String(40), primary_key=True), Column("body", String(100), nullable=False))
-    async with engine.begin() as conn:
-        await conn.run_sync(table.create)
     source = f"urn:kimhub:test:{uuid.uuid4().hex}"
-    topic = f"test.batch.{uuid.uuid4().hex}"
-    await ensure_topics(settings, [topic, topics.dead_letter(topic)])
-    statements: list[str] = []
-    seen = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute: conn, cursor, statement)
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-
-    def writes(items):
-        return [Insert(table, [{"ce_id": env.id, "body": body.decode()} for env, body in items], skip_conflicts=True)]
-
-    async def count() -> int:
-        async with engine.connect() as conn:
-            return await conn.scalar(select(func.count()).select_from(table))
-
-    broker = make_broker(settings)
-    subscribe(broker, engine, topic, consumer=f"it-batch-{uuid.uuid4().hex[:12]}", handler=_unused,
-              batch_handler=_unused, batch_writes=writes, settings=settings)
-    producer = make_broker(settings)
-    await producer.start()
-    await broker.start()
-    try:
+    async with BatchWritesConsumer(engine, settings) as c:
         for n in range(2):  # one at a time: each poll returns a lone record
-            env = _envelope(source, f"lone-{n}", "p-1")
-            await producer.publish(b"{}", topic, key=b"p-1", headers=env.to_headers())
-            deadline = asyncio.get_running_loop().time() + WAIT
-            while await count() < n + 1 and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.05)
-            assert await count() == n + 1
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)
-        await producer.stop()
-        await broker.stop()
-        async with engine.begin() as conn:
-            await conn.run_sync(table.drop)
-    touching = [s for s in statements if f"INSERT INTO {table.name}" in s]
+            await c.publish(_envelope(source, f"lone-{n}", "p-1"), b"{}")
+            assert await c.wait_for(n + 1) == n + 1
+    touching = c.writes_to_table()
     assert len(touching) == 2 and all("processed_messages" in s for s in touching), "not one statement each"
+
+
+async def _unused(*args) -> None:
+    raise AssertionError("the batch path of batch_writes was not taken")
