@@ -97,7 +97,7 @@ async def published_at(bootstrap: str, topic_names: list[str]) -> dict[str, floa
         await consumer.stop()
 
 
-async def stages(dsn: str, bootstrap: str, ids: list[str], sent: dict[str, float]) -> dict[str, float]:
+async def stages(dsn: str, bootstrap: str, ids: list[str], sent: dict[str, float]) -> list[tuple[str, float]]:
     """Median milliseconds per stage, from the rows' own timestamps and the records' Kafka
     timestamps: request sent -> transfer row decided (HTTP, authentication, validation); ->
     handed to the producer (the group's consent query and write, the dispatch); -> claimed by the
@@ -128,7 +128,7 @@ async def stages(dsn: str, bootstrap: str, ids: list[str], sent: dict[str, float
                         + "\n")
     med = statistics.median
     steps = [("accept", None, "req"), ("to producer", "req", "pub"), ("to gate", "pub", "claim"),
-             ("gate", "claim", "dec"), ("to producer", "dec", "pub2"), ("to inbox", "pub2", "sto")]
+             ("gate", "claim", "dec"), ("gate to producer", "dec", "pub2"), ("to inbox", "pub2", "sto")]
     return [(name, med([(float(r[b]) - (sent[r["id"]] if a is None else float(r[a]))) * 1000 for r in rows]))
             for name, a, b in steps]
 
