@@ -180,8 +180,8 @@ def subscribe(
 
     With ``batch_writes`` (an effect that is only rows to insert, each skipped when already there,
     and no messages to send) a batch on PostgreSQL is ONE statement without BEGIN/COMMIT: the
-    claims and the effect's rows together, atomic by itself (one round trip instead of four). A
-    repeat changes nothing: its claim and its rows are there already.
+    claims and the effect's rows together, atomic by itself (one round trip instead of four); a
+    lone record goes this way too. A repeat changes nothing: its claim and its rows are there already.
 
     Returns the consumer's offset commits, to be closed before the broker stops.
     """
