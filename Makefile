@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
 #   make run    start the hub on its embedded defaults (SQLite file + local broker process)
-#   make test   run the whole test suite (needs PostgreSQL at 127.0.0.1:5432, see README)
+#   make test   prepare PostgreSQL (scripts/testenv/), then run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
@@ -11,6 +11,7 @@ run: $(STAMP)
 	$(VENV)/bin/kimhub run
 
 test: $(STAMP)
+	scripts/testenv/postgres.sh
 	$(VENV)/bin/python -m pytest
 
 install: $(STAMP)

@@ -1,7 +1,7 @@
 """Benchmark of the transfer log (issue 3): append rate into PostgreSQL, inclusion-proof time,
 offline verification time and peak memory, at several log sizes.
 
-    .venv/bin/python scripts/bench_audit.py [--sizes 10000,100000,1000000] [--server postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python scripts/bench_audit.py [--sizes 10000,100000,1000000] [--server postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres]
 
 Creates a scratch database per size on the given server and drops it afterwards. Prints a
 Markdown table (copied into docs/benchmarks.md). Targets: append >= 5,000 records/s; an inclusion
@@ -118,7 +118,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--server", default="postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
 """What one database transaction costs the hub's process in CPU, by access path (issue 5).
 
-    .venv/bin/python scripts/bench_db_overhead.py [--server postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python scripts/bench_db_overhead.py [--server postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres]
 
 The hub talks to PostgreSQL through SQLAlchemy Core on asyncpg. This measures, back to back, the
 client CPU of a transaction with one small ``SELECT``: through SQLAlchemy as the hub does (BEGIN,
@@ -40,7 +40,7 @@ async def _measure(label: str, one) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--server", default="postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     engine = create_async_engine(args.server.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=2)
     statement = text("SELECT 1 WHERE 1 = :i")

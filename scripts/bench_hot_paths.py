@@ -1,6 +1,6 @@
 """CPU and wall time of the two hot database paths, measured alone (issue 5).
 
-    .venv/bin/python scripts/bench_hot_paths.py [--server postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python scripts/bench_hot_paths.py [--server postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres]
         [--groups 2000] [--batches 300] [--batch 6]
 
 On a scratch PostgreSQL database with consents for 60 persons:
@@ -135,7 +135,7 @@ async def main(server: str, groups: int, batches: int, batch: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--server", default="postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres")
     parser.add_argument("--groups", type=int, default=2000)
     parser.add_argument("--batches", type=int, default=300)
     parser.add_argument("--batch", type=int, default=6)

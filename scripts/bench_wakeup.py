@@ -1,6 +1,6 @@
 """What a wake-up costs on this machine (see docs/benchmarks.md, issue 5).
 
-    .venv/bin/python scripts/bench_wakeup.py [--server postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python scripts/bench_wakeup.py [--server postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres]
 
 1. Pipe ping-pong between two processes: wall time and CPU per round trip (two context switches).
 2. asyncpg ``SELECT 1`` back to back and with a pause of 1, 5 and 20 ms between queries: client CPU
@@ -81,7 +81,7 @@ async def round_trips(dsn: str, pause: float) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--server", default="postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     print(pipe_ping_pong())
     for pause in (0, 0.001, 0.005, 0.02):

@@ -18,7 +18,7 @@ import pytest
 from services.shared.embedded_broker import EmbeddedBroker, EmbeddedBrokerError
 
 ROOT_DIR = __import__("pathlib").Path(__file__).resolve().parents[1]
-PG_SERVER = os.environ.get("KIMHUB_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get("KIMHUB_TEST_DATABASE_URL", "postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres")
 EXTERNAL_KAFKA = os.environ.get("KIMHUB_TEST_KAFKA_BOOTSTRAP", "")
 # The embedded broker (tansu) has no idempotent producer; real Kafka does.
 KAFKA_IDEMPOTENCE = "true" if EXTERNAL_KAFKA else "false"
