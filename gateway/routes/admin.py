@@ -1,8 +1,11 @@
 """Administration: dead-lettered messages (metadata only) and their replay."""
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query, Request
 
 from gateway.auth import require
 from gateway.deps import unit_of_work
+from gateway.params import Int64
 from services.shared import dead_letters
 from services.shared.identity import Actor, Role
 
@@ -12,12 +15,12 @@ admin = require(Role.ADMIN)
 
 @router.get("/dead-letters")
 async def list_dead_letters(request: Request, include_replayed: bool = False,
-                            limit: int = Query(100, ge=1, le=1000), actor: Actor = Depends(admin)):
+                            limit: Annotated[Int64, Query(ge=1, le=1000)] = 100, actor: Actor = Depends(admin)):
     async with unit_of_work(request) as conn:
         return {"items": await dead_letters.list_dead_letters(conn, include_replayed, limit)}
 
 
 @router.post("/dead-letters/{dead_letter_id}/replay")
-async def replay(dead_letter_id: int, request: Request, actor: Actor = Depends(admin)):
+async def replay(dead_letter_id: Int64, request: Request, actor: Actor = Depends(admin)):
     async with unit_of_work(request) as conn:
         return await dead_letters.replay(conn, actor, dead_letter_id)

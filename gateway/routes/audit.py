@@ -1,5 +1,7 @@
 """The data-protection officer's view of the transfer log: metadata, proofs, checkpoints, reports.
 Never payloads."""
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -9,6 +11,7 @@ from contracts.purposes import Purpose
 from contracts.transfer import Decision
 from gateway.auth import require
 from gateway.deps import audit, unit_of_work
+from gateway.params import Int64
 from services.audit import log as audit_log
 from services.audit import service
 from services.audit.checkpointer import Checkpointer
@@ -42,8 +45,8 @@ async def transfer_log(
     kind: str | None = Query("transfer", pattern="^(transfer|consent)$"),
     since: AwareDatetime | None = Query(None, description="Inclusive, RFC 3339 with zone"),
     until: AwareDatetime | None = Query(None, description="Exclusive, RFC 3339 with zone"),
-    after_seq: int = Query(-1, ge=-1),
-    limit: int = Query(100, ge=1, le=1000),
+    after_seq: Annotated[Int64, Query(ge=-1)] = -1,
+    limit: Annotated[Int64, Query(ge=1, le=1000)] = 100,
     actor: Actor = Depends(dpo),
 ):
     q = _query(request, person, office, purpose, decision, kind, since, until, after_seq, limit)
@@ -74,7 +77,7 @@ async def latest_checkpoint(request: Request, actor: Actor = Depends(dpo)):
 
 
 @router.get("/checkpoints/{size}")
-async def checkpoint(size: int, request: Request, actor: Actor = Depends(dpo)):
+async def checkpoint(size: Int64, request: Request, actor: Actor = Depends(dpo)):
     async with unit_of_work(request) as conn:
         return await service.checkpoint_note(conn, size)
 
@@ -86,28 +89,31 @@ class Cosignature(BaseModel):
 
 
 @router.post("/checkpoints/{size}/cosignatures", status_code=201)
-async def cosign(size: int, body: Cosignature, request: Request, actor: Actor = Depends(dpo)):
+async def cosign(size: Int64, body: Cosignature, request: Request, actor: Actor = Depends(dpo)):
     hub = request.app.state.hub
     async with unit_of_work(request) as conn:
         return await service.add_cosignature(conn, size, body.note, hub.signer.verifier(), hub.cosigners)
 
 
 @router.get("/proofs/inclusion")
-async def inclusion_proof(request: Request, index: int = Query(ge=0), size: int | None = Query(None, ge=1),
+async def inclusion_proof(request: Request, index: Annotated[Int64, Query(ge=0)],
+                          size: Annotated[Int64 | None, Query(ge=1)] = None,
                           actor: Actor = Depends(dpo)):
     async with unit_of_work(request) as conn:
         return await service.inclusion(conn, index, size)
 
 
 @router.get("/proofs/consistency")
-async def consistency_proof(request: Request, old: int = Query(ge=1), new: int | None = Query(None, ge=1),
+async def consistency_proof(request: Request, old: Annotated[Int64, Query(ge=1)],
+                            new: Annotated[Int64 | None, Query(ge=1)] = None,
                             actor: Actor = Depends(dpo)):
     async with unit_of_work(request) as conn:
         return await service.consistency(conn, old, new)
 
 
 @router.get("/export", response_class=StreamingResponse)
-async def export(request: Request, start: int = Query(0, ge=0), end: int | None = Query(None, ge=1),
+async def export(request: Request, start: Annotated[Int64, Query(ge=0)] = 0,
+                 end: Annotated[Int64 | None, Query(ge=1)] = None,
                  actor: Actor = Depends(dpo)):
     """JSON Lines for ``kimhub audit verify``."""
     engine = request.app.state.hub.engine

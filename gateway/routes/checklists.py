@@ -1,4 +1,6 @@
 """Checklist templates, pre-checks and document uploads."""
+from typing import Annotated
+
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from pydantic import Field
 
@@ -6,6 +8,7 @@ from contracts.base import Contract
 from contracts.consent import PERSON_PATTERN
 from gateway.auth import current_actor, require
 from gateway.deps import directory, unit_of_work
+from gateway.params import Int64
 from services.checklists import service
 from services.shared.db import utcnow
 from services.shared.errors import NotFound
@@ -32,7 +35,7 @@ async def list_templates(request: Request, actor: Actor = Depends(current_actor)
 
 
 @router.get("/checklists/{procedure}")
-async def get_template(procedure: str, request: Request, version: int | None = Query(None, ge=1),
+async def get_template(procedure: str, request: Request, version: Annotated[Int64 | None, Query(ge=1)] = None,
                        actor: Actor = Depends(current_actor)):
     async with unit_of_work(request) as conn:
         cat = await service.catalogue(conn)

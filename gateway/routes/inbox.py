@@ -1,9 +1,12 @@
 """The office inbox: a clerk sees only their own office's messages."""
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from gateway.auth import require
 from gateway.deps import unit_of_work
+from gateway.params import Int64
 from services.checklists.service import document_for_office
 from services.delivery import service
 from services.shared.errors import NotFound
@@ -14,7 +17,7 @@ clerk = require(Role.CLERK)
 
 
 @router.get("")
-async def list_inbox(request: Request, unread: bool = False, limit: int = Query(100, ge=1, le=500),
+async def list_inbox(request: Request, unread: bool = False, limit: Annotated[Int64, Query(ge=1, le=500)] = 100,
                      actor: Actor = Depends(clerk)):
     async with unit_of_work(request) as conn:
         return {"office": actor.office, "items": await service.list_inbox(conn, actor, unread, limit)}

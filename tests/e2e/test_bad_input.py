@@ -329,3 +329,42 @@ def test_amending_a_revoked_consent_is_409(hub, cm):
     assert cm.get(f"/consents/{cid}").json() == before
     assert len(before["versions"]) == 1
     assert_alive(hub)
+
+
+# --- integers outside PostgreSQL's BIGINT ------------------------------------------------------------------------
+
+TOO_BIG, TOO_SMALL = str(2**63), str(-2**63 - 1)  # one past either end of a signed 64-bit integer
+
+
+@pytest.mark.parametrize("user, method, path, params, field, code", [
+    pytest.param("dpo", "GET", "/audit/export", {"start": TOO_BIG}, "query.start", "less_than_equal", id="export-start"),
+    pytest.param("dpo", "GET", "/audit/export", {"end": TOO_BIG}, "query.end", "less_than_equal", id="export-end"),
+    pytest.param("dpo", "GET", "/audit/transfers", {"after_seq": TOO_BIG}, "query.after_seq", "less_than_equal",
+                 id="log-after-seq"),
+    pytest.param("dpo", "GET", f"/audit/checkpoints/{TOO_BIG}", {}, "path.size", "less_than_equal",
+                 id="checkpoint-size"),
+    pytest.param("dpo", "GET", f"/audit/checkpoints/{TOO_SMALL}", {}, "path.size", "greater_than_equal",
+                 id="checkpoint-size-negative"),
+    pytest.param("dpo", "GET", "/audit/proofs/inclusion", {"index": TOO_BIG}, "query.index", "less_than_equal",
+                 id="inclusion-index"),
+    pytest.param("dpo", "GET", "/audit/proofs/inclusion", {"index": "0", "size": TOO_BIG}, "query.size",
+                 "less_than_equal", id="inclusion-size"),
+    pytest.param("dpo", "GET", "/audit/proofs/consistency", {"old": TOO_BIG}, "query.old", "less_than_equal",
+                 id="consistency-old"),
+    pytest.param("dpo", "GET", "/audit/proofs/consistency", {"old": "1", "new": TOO_BIG}, "query.new",
+                 "less_than_equal", id="consistency-new"),
+    pytest.param("dpo", "POST", f"/audit/checkpoints/{TOO_BIG}/cosignatures", {}, "path.size", "less_than_equal",
+                 id="cosignature-size"),
+    pytest.param("admin", "POST", f"/admin/dead-letters/{TOO_BIG}/replay", {}, "path.dead_letter_id",
+                 "less_than_equal", id="replay-id"),
+    pytest.param("admin", "POST", f"/admin/dead-letters/{TOO_SMALL}/replay", {}, "path.dead_letter_id",
+                 "greater_than_equal", id="replay-id-negative"),
+])
+def test_integer_outside_bigint_is_422(hub, user, method, path, params, field, code):
+    """Such numbers used to reach PostgreSQL and fail there (500, or a broken stream for the export)."""
+    body = {"note": "kimhub\n1\nAAAA\n"} if method == "POST" else None
+    with hub.client(user) as client:
+        response = client.request(method, path, params=params, json=body)
+    problem = assert_invalid(response, field, code)
+    assert field in problem["detail"]
+    assert_alive(hub)
