@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
 #   make run    start the hub on its embedded defaults (SQLite file + local broker process)
-#   make test   prepare PostgreSQL (scripts/testenv/), then run the whole test suite
+#   make test   prepare PostgreSQL and Apache Kafka (scripts/testenv/prepare.sh), then run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
@@ -11,7 +11,7 @@ run: $(STAMP)
 	$(VENV)/bin/kimhub run
 
 test: $(STAMP)
-	scripts/testenv/postgres.sh
+	scripts/testenv/prepare.sh
 	$(VENV)/bin/python -m pytest
 
 install: $(STAMP)

@@ -1,33 +1,60 @@
-"""Shared fixtures: a real PostgreSQL database and a real Kafka-protocol broker process.
+"""Shared fixtures: a real PostgreSQL database and a real Apache Kafka broker.
 
 Both are required. When either is missing, the tests that need them FAIL with a message saying
-how to provide it; they never skip. Point them elsewhere with
-KIMHUB_TEST_DATABASE_URL (server URL, a fresh database is created per run) and
-KIMHUB_TEST_KAFKA_BOOTSTRAP (an existing Kafka; default: start the embedded broker).
+how to provide it; they never skip. ``KIMHUB_TEST_SERVICES`` chooses where they come from
+(local processes, testcontainers, or servers you run: ``tests/support/services.py``).
+Every hub process and client in the tests uses the production producer settings: idempotence on,
+acks=all. The embedded broker of ``make run`` has a smoke test of its own
+(``tests/e2e/test_readme_walkthrough.py``).
 """
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
-import socket
+import tempfile
 import uuid
+from functools import cache
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from services.shared.embedded_broker import EmbeddedBroker, EmbeddedBrokerError
+from tests.support.apache_kafka import KafkaProcessError, free_port  # noqa: F401  (free_port: used by the tests)
+from tests.support.services import ServiceChoiceError, choose, own_broker, postgres_container
 
-ROOT_DIR = __import__("pathlib").Path(__file__).resolve().parents[1]
-PG_SERVER = os.environ.get("KIMHUB_TEST_DATABASE_URL", "postgresql://kimhub_test:kimhub_test@127.0.0.1:5432/postgres")
-EXTERNAL_KAFKA = os.environ.get("KIMHUB_TEST_KAFKA_BOOTSTRAP", "")
-# The embedded broker (tansu) has no idempotent producer; real Kafka does.
-KAFKA_IDEMPOTENCE = "true" if EXTERNAL_KAFKA else "false"
+ROOT_DIR = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@cache
+def services():
+    try:
+        return choose(os.environ)
+    except ServiceChoiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@cache
+def pg_server() -> str:
+    """The PostgreSQL server's URL (its maintenance database); a container is started on first use."""
+    url = services().database_url
+    if url is None:
+        try:
+            container, url = postgres_container()
+        except ServiceChoiceError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        atexit.register(container.stop)
+    return url
+
+
+def start_own_broker(data_dir: Path | None = None):
+    """A started Apache Kafka broker that the caller owns and stops (a process, or a container)."""
+    try:
+        broker = own_broker(services().mode, data_dir)
+        broker.start()
+    except (KafkaProcessError, ServiceChoiceError) as exc:
+        pytest.fail(f"Apache Kafka is required: {exc}", pytrace=False)
+    return broker
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -40,7 +67,7 @@ def _with_database(url: str, name: str) -> str:
 
 
 async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(PG_SERVER), timeout=5)
+    conn = await asyncpg.connect(_asyncpg_dsn(pg_server()), timeout=5)
     try:
         await conn.execute(sql)
     finally:
@@ -54,12 +81,11 @@ def create_database() -> str:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.fail(
-            f"PostgreSQL is required at {PG_SERVER} ({type(exc).__name__}: {exc}). Start it, e.g. "
-            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, "
-            "or set KIMHUB_TEST_DATABASE_URL.",
+            f"PostgreSQL is required at {pg_server()} ({type(exc).__name__}: {exc}). Prepare it with "
+            "`scripts/testenv/postgres.sh` (make test does), or set KIMHUB_TEST_DATABASE_URL.",
             pytrace=False,
         )
-    return _with_database(PG_SERVER, name).replace("postgresql://", "postgresql+asyncpg://", 1)
+    return _with_database(pg_server(), name).replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 def drop_database(url: str) -> None:
@@ -69,15 +95,12 @@ def drop_database(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def broker_bootstrap():
-    """bootstrap servers of a running broker, shared by the whole session."""
-    if EXTERNAL_KAFKA:
-        yield EXTERNAL_KAFKA
+    """bootstrap servers of a running Apache Kafka broker, shared by the whole session."""
+    existing = services().kafka_bootstrap
+    if existing:
+        yield existing
         return
-    broker = EmbeddedBroker(free_port())
-    try:
-        asyncio.run(broker.start())
-    except EmbeddedBrokerError as exc:
-        pytest.fail(f"A Kafka-protocol broker is required: {exc}", pytrace=False)
+    broker = start_own_broker(Path(tempfile.mkdtemp(prefix="kimhub-kafka-session-")))
     yield broker.bootstrap
     broker.stop()
 

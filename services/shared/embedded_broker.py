@@ -41,7 +41,7 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: the broker gets SIGTERM when the hub dies, even by SIGKILL (no orphaned broker)."""
     try:
         import ctypes
@@ -70,7 +70,7 @@ class EmbeddedBroker:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

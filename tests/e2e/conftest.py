@@ -15,7 +15,7 @@ import pytest
 
 from gateway.auth import issue_dev_token
 from services.shared.settings import Settings
-from tests.conftest import KAFKA_IDEMPOTENCE, audit_env, create_database, drop_database, free_port
+from tests.conftest import audit_env, create_database, drop_database, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,8 +44,7 @@ def start_hub(env_overrides: dict[str, str], data_dir: Path, args: tuple[str, ..
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIMHUB_")}
     env.update({
         "KIMHUB_DATA_DIR": str(data_dir), "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "INFO",
-        "KIMHUB_KAFKA_IDEMPOTENCE": KAFKA_IDEMPOTENCE, **audit_env(), "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
-        "KIMHUB_KAFKA_FETCH_MAX_WAIT_MS": "20",
+        **audit_env(), "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
         **env_overrides,
     })
     log_file = data_dir / "hub.log"

@@ -4,19 +4,15 @@ Production-shaped: the gateway runs alone first (so nothing is relayed yet), the
 revoked, then relay, gate and delivery start as their own process. Own database and broker, so
 the session hub's consumers cannot take these messages.
 """
-import asyncio
-
 import pytest
 
-from services.shared.embedded_broker import EmbeddedBroker
-from tests.conftest import create_database, drop_database, free_port
+from tests.conftest import create_database, drop_database, start_own_broker
 from tests.e2e.conftest import consent_body, referral, start_hub, stop_hub, wait_for
 
 
 @pytest.fixture
 def isolated(tmp_path):
-    broker = EmbeddedBroker(free_port())
-    asyncio.run(broker.start())
+    broker = start_own_broker(tmp_path / "kafka")
     db = create_database()
     yield {"KIMHUB_DATABASE_URL": db, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap}
     broker.stop()

@@ -13,15 +13,14 @@ import asyncpg
 import httpx
 import pytest
 
-from services.shared.embedded_broker import EmbeddedBroker
-from tests.conftest import _asyncpg_dsn, create_database, drop_database, free_port
+from tests.conftest import _asyncpg_dsn, create_database, drop_database, start_own_broker
 from tests.e2e.conftest import consent_body, referral, wait_for
 
 
 @pytest.fixture
-def broker():
-    b = EmbeddedBroker(free_port())
-    asyncio.run(b.start())
+def broker(tmp_path):
+    """Apache Kafka of this test's own, its log on disk under tmp_path."""
+    b = start_own_broker(tmp_path / "kafka")
     yield b
     b.stop()
 

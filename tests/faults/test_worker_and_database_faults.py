@@ -147,7 +147,8 @@ async def _uncommitted(bootstrap: str) -> dict:
     try:
         left = {}
         for group, topic in (("kimhub-gate", topics.TRANSFER_REQUESTED), ("kimhub-delivery", inbox)):
-            tps = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
+            (described,) = await admin.describe_topics([topic])  # a reader's metadata may not name it yet
+            tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
             ends = await reader.end_offsets(tps)
             committed = await admin.list_consumer_group_offsets(group, partitions=tps)
             for tp in tps:

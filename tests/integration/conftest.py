@@ -5,7 +5,6 @@ from services.directory.model import load_directory
 from services.shared import migrate
 from services.shared.db import create_engine
 from services.shared.settings import Settings
-from tests.conftest import KAFKA_IDEMPOTENCE
 
 
 @pytest.fixture(scope="session")
@@ -24,5 +23,5 @@ def directory():
 @pytest.fixture(scope="session")
 def settings(pg_url, broker_bootstrap, tmp_path_factory):
     return Settings(database_url=pg_url, kafka_bootstrap=broker_bootstrap,
-                    kafka_idempotence=KAFKA_IDEMPOTENCE == "true", kafka_session_timeout_ms=6000, kafka_fetch_max_wait_ms=20,
+                    kafka_session_timeout_ms=6000,
                     data_dir=tmp_path_factory.mktemp("hub"), topic_partitions=3)

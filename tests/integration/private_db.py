@@ -13,11 +13,11 @@ import pytest
 
 from services.shared import migrate
 from services.shared.db import create_engine
-from tests.conftest import PG_SERVER, _asyncpg_dsn, _with_database
+from tests.conftest import pg_server, _asyncpg_dsn, _with_database
 
 
 async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(PG_SERVER), timeout=5)
+    conn = await asyncpg.connect(_asyncpg_dsn(pg_server()), timeout=5)
     try:
         await conn.execute(sql)
     finally:
@@ -30,8 +30,8 @@ async def private_engine():
     try:
         await _admin(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError) as exc:
-        pytest.fail(f"PostgreSQL is required at {PG_SERVER} ({type(exc).__name__}: {exc})", pytrace=False)
-    engine = create_engine(_with_database(PG_SERVER, name).replace("postgresql://", "postgresql+asyncpg://", 1))
+        pytest.fail(f"PostgreSQL is required at {pg_server()} ({type(exc).__name__}: {exc})", pytrace=False)
+    engine = create_engine(_with_database(pg_server(), name).replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
         await migrate.upgrade(engine)
         yield engine

@@ -23,7 +23,7 @@ from services.audit.checkpointer import Checkpointer
 from services.audit.record import ConsentLogRecord, TransferLogRecord, canonical_json
 from services.shared import migrate
 from services.shared.db import create_engine
-from tests.conftest import PG_SERVER, ROOT_DIR, TEST_SIGNING_KEY, _asyncpg_dsn, _with_database, make_audit_log
+from tests.conftest import pg_server, ROOT_DIR, TEST_SIGNING_KEY, _asyncpg_dsn, _with_database, make_audit_log
 
 AUDIT = make_audit_log()
 SIGNER = NoteSigner.from_skey(TEST_SIGNING_KEY)
@@ -50,7 +50,7 @@ def _records(n: int, offset: int = 0):
 
 
 async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(PG_SERVER), timeout=5)
+    conn = await asyncpg.connect(_asyncpg_dsn(pg_server()), timeout=5)
     try:
         await conn.execute(sql)
     finally:
@@ -62,7 +62,7 @@ async def template(tmp_path_factory):
     """A database holding 40 records, with signed checkpoints at sizes 20 and 40."""
     name = f"kimhub_tmpl_{uuid.uuid4().hex[:12]}"
     await _admin(f'CREATE DATABASE "{name}"')
-    url = _with_database(PG_SERVER, name).replace("postgresql://", "postgresql+asyncpg://", 1)
+    url = _with_database(pg_server(), name).replace("postgresql://", "postgresql+asyncpg://", 1)
     engine = create_engine(url)
     files = tmp_path_factory.mktemp("checkpoints")
     try:
@@ -86,7 +86,7 @@ async def copy(template, tmp_path):
     tmpl, files = template
     name = f"kimhub_copy_{uuid.uuid4().hex[:12]}"
     await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl}"')
-    dsn = _asyncpg_dsn(_with_database(PG_SERVER, name))
+    dsn = _asyncpg_dsn(_with_database(pg_server(), name))
 
     async def tamper(*statements: str) -> None:
         conn = await asyncpg.connect(dsn)

@@ -22,7 +22,7 @@ from sqlalchemy import inspect, text
 from services.shared import migrate
 from services.shared.db import create_engine
 from services.shared.schema import metadata
-from tests.conftest import PG_SERVER, _with_database, create_database, drop_database
+from tests.conftest import pg_server, _with_database, create_database, drop_database
 from tests.integration.private_db import _admin
 
 APPEND_ONLY_TRIGGERS = {"transfer_log_append_only", "transfer_log_no_truncate"}
@@ -96,7 +96,7 @@ async def test_session_postgresql_upgrade_twice_is_a_no_op(engine):
 async def test_fresh_postgresql_database():
     name = f"kimhub_test_{uuid.uuid4().hex[:12]}"
     await _admin(f'CREATE DATABASE "{name}"')
-    engine = create_engine(_with_database(PG_SERVER, name).replace("postgresql://", "postgresql+asyncpg://", 1))
+    engine = create_engine(_with_database(pg_server(), name).replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
         assert not await migrate.is_current(engine)  # empty database: no alembic_version yet
         await migrate.upgrade(engine)
