@@ -90,9 +90,10 @@ class Hub:
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-            self.watch = BrokerWatch(s, self.engine, all_topics, on_replay=self.notify_outbox)
-            self._tasks.append(asyncio.create_task(self.watch.run(), name="broker-watch"))
-            self.retention = Retention(self.engine, s.outbox_replay_seconds)
+            if s.replay_window_seconds:
+                self.watch = BrokerWatch(s, self.engine, all_topics, on_replay=self.notify_outbox)
+                self._tasks.append(asyncio.create_task(self.watch.run(), name="broker-watch"))
+            self.retention = Retention(self.engine, s.replay_window_seconds)
             self._tasks.append(asyncio.create_task(self.retention.run(), name="retention"))
             if self.engine.dialect.name == "postgresql":
                 self.listener = OutboxListener(s.effective_database_url, self.notify_outbox)

@@ -1,5 +1,5 @@
-"""Notices when the broker lost its topics (the embedded broker keeps nothing across a restart,
-a real cluster can be rebuilt) and recovers: topics are created again and every outbox message
+"""Notices when the broker lost its topics (the embedded broker keeps nothing across a restart;
+on Apache Kafka it runs only when a replay window is set, e.g. for a cluster that may be rebuilt) and recovers: topics are created again and every outbox message
 published within the replay window is published again. Consumers drop what they already
 processed (inbox table keyed by CloudEvents source + id), so a replay repeats nothing."""
 from __future__ import annotations
@@ -45,7 +45,7 @@ class BrokerWatch(PeriodicTask):
         if all(t in existing for t in self.topics):
             return 0
         await ensure_topics(self.settings, self.topics)
-        since = utcnow() - timedelta(seconds=self.settings.outbox_replay_seconds)
+        since = utcnow() - timedelta(seconds=self.settings.replay_window_seconds)
         async with self.engine.begin() as conn:
             count = await requeue(conn, since)
         log.warning("broker lost its topics: created them again, re-publishing %d message(s)", count)
