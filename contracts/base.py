@@ -1,4 +1,5 @@
 """Base classes and the data-category annotation every payload field carries."""
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,3 +38,20 @@ def field_category(model: type[BaseModel], name: str) -> DataCategory | None:
     if isinstance(extra, dict) and CATEGORY_KEY in extra:
         return DataCategory(extra[CATEGORY_KEY])
     return None
+
+
+CE_TYPE_PREFIX = "de.nrw.kim."
+
+
+@dataclass(frozen=True)
+class ContractInfo:
+    """A contract's one registration: its CloudEvents type, model and committed JSON Schema file."""
+
+    ce_type: str  # CloudEvents ``type``
+    model: type[BaseModel]
+    schema_name: str  # file name in contracts/schemas/
+
+    @property
+    def message_type(self) -> str:
+        """The short name a transfer carries for its payload (``referral.v1``)."""
+        return self.ce_type.removeprefix(CE_TYPE_PREFIX)

@@ -5,7 +5,7 @@ from pydantic import Field
 
 from contracts.base import Contract, categorised
 from contracts.categories import DataCategory, DataCategory as C
-from contracts.transfer import ReferralV1
+from contracts.referral import ReferralV1
 
 
 class ChecklistItemV1(Contract):

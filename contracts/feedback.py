@@ -71,12 +71,3 @@ class NichtZustaendigV1(Contract):
     in_reply_to: str = categorised(C.FALLDATEN, **REPLY)
     forwarded_to: str | None = categorised(C.FALLDATEN, None, pattern=OFFICE_ID_PATTERN)
     note: str | None = categorised(C.FALLDATEN, None, max_length=2000)
-
-
-FEEDBACK_CONTRACTS = {
-    "feedback.nachforderung.v1": NachforderungV1,
-    "feedback.termin.v1": TerminV1,
-    "feedback.sachstand.v1": SachstandV1,
-    "feedback.ergebnis.v1": ErgebnisV1,
-    "feedback.nicht-zustaendig.v1": NichtZustaendigV1,
-}

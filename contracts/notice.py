@@ -3,7 +3,7 @@ from datetime import date
 
 from contracts.base import Contract, categorised
 from contracts.categories import DataCategory as C
-from contracts.transfer import PersonDetails
+from contracts.referral import PersonDetails
 
 
 class EinbuergerungsmitteilungV1(Contract):

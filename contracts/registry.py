@@ -1,30 +1,21 @@
 """Every published message contract: CloudEvents type -> model and committed JSON Schema file.
 
-This is the one list the schema export, the compatibility check and the producers share.
-Adding a contract here (and running ``python -m contracts.export``) publishes it.
+This is the one list the schema export, the compatibility check and the producers share: the
+messages on the topics below, and the payloads a transfer carries (``contracts/payloads.py``).
+Adding a contract to one of the two (and running ``python -m contracts.export``) publishes it.
 """
-from dataclasses import dataclass
-
 from pydantic import BaseModel
 
 from contracts.audit import CheckpointV1
-from contracts.checklist import PrecheckedReferralV1
-from contracts.feedback import ErgebnisV1, NachforderungV1, NichtZustaendigV1, SachstandV1, TerminV1
-from contracts.notice import EinbuergerungsmitteilungV1
+from contracts.base import ContractInfo
 from contracts.consent import ConsentRevokedV1, ConsentVersionV1
-from contracts.transfer import OfficeDeliveryV1, ReceiptV1, ReferralV1, RefusalV1, TransferRequestedV1
+from contracts.payloads import PAYLOADS
+from contracts.transfer import OfficeDeliveryV1, ReceiptV1, RefusalV1, TransferRequestedV1
 
 # Where the schema files live, relative to the repository root.
 SCHEMA_DIR = "contracts/schemas/"
 # CloudEvents ``dataschema`` must be an absolute URI: a URN naming the committed schema file.
 SCHEMA_URN = "urn:kimhub:schema:"
-
-
-@dataclass(frozen=True)
-class ContractInfo:
-    ce_type: str  # CloudEvents ``type``
-    model: type[BaseModel]
-    schema_name: str  # file name in contracts/schemas/
 
 
 CONTRACTS: tuple[ContractInfo, ...] = (
@@ -34,15 +25,8 @@ CONTRACTS: tuple[ContractInfo, ...] = (
     ContractInfo("de.nrw.kim.transfer.delivery.v1", OfficeDeliveryV1, "transfer-delivery.v1.json"),
     ContractInfo("de.nrw.kim.transfer.receipt.v1", ReceiptV1, "transfer-receipt.v1.json"),
     ContractInfo("de.nrw.kim.transfer.refusal.v1", RefusalV1, "transfer-refusal.v1.json"),
-    ContractInfo("de.nrw.kim.referral.v1", ReferralV1, "referral.v1.json"),  # the payload contract
     ContractInfo("de.nrw.kim.audit.checkpoint.v1", CheckpointV1, "audit-checkpoint.v1.json"),
-    ContractInfo("de.nrw.kim.prechecked-referral.v1", PrecheckedReferralV1, "prechecked-referral.v1.json"),
-    ContractInfo("de.nrw.kim.notice.einbuergerung.v1", EinbuergerungsmitteilungV1, "notice-einbuergerung.v1.json"),
-    ContractInfo("de.nrw.kim.feedback.nachforderung.v1", NachforderungV1, "feedback-nachforderung.v1.json"),
-    ContractInfo("de.nrw.kim.feedback.termin.v1", TerminV1, "feedback-termin.v1.json"),
-    ContractInfo("de.nrw.kim.feedback.sachstand.v1", SachstandV1, "feedback-sachstand.v1.json"),
-    ContractInfo("de.nrw.kim.feedback.ergebnis.v1", ErgebnisV1, "feedback-ergebnis.v1.json"),
-    ContractInfo("de.nrw.kim.feedback.nicht-zustaendig.v1", NichtZustaendigV1, "feedback-nicht-zustaendig.v1.json"),
+    *PAYLOADS,
 )
 
 _BY_TYPE = {info.ce_type: info for info in CONTRACTS}

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, create_model
 from contracts.agency import MUNICIPALITY_PATTERN, OfficeKind
 from contracts.base import Contract
 from contracts.consent import PERSON_PATTERN, RecipientSpec
-from contracts.feedback import FEEDBACK_CONTRACTS
+from contracts.payloads import FEEDBACK
 from contracts.notice import EinbuergerungsmitteilungV1
 from contracts.purposes import Purpose
 from contracts.transfer import TransferStatus
@@ -76,8 +76,8 @@ def _reply_route(kind: str, message_type: str, contract: type[BaseModel]) -> Non
                          tags=["inbox"])
 
 
-for _type, _contract in FEEDBACK_CONTRACTS.items():
-    _reply_route(_type.split(".")[1], _type, _contract)
+for _kind, _info in FEEDBACK.items():
+    _reply_route(_kind, _info.message_type, _info.model)
 
 
 class NaturalisationNotice(Contract):

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.checklist import ChecklistSnapshotV1, PrecheckedReferralV1
-from contracts.transfer import DocumentRef, ReferralV1
+from contracts.referral import DocumentRef, ReferralV1
 from services.checklists.catalogue import Catalogue, PublishError, TemplateExpired, TemplateNotFound, load_shipped_catalogue
 from services.checklists.model import TemplateError, parse_template
 from services.checklists.precheck import hints, precheck

@@ -7,7 +7,7 @@ from contracts.agency import MUNICIPALITY_PATTERN
 from contracts.base import Contract
 from contracts.consent import PERSON_PATTERN, RecipientSpec
 from contracts.purposes import Purpose
-from contracts.transfer import ReferralV1
+from contracts.referral import ReferralV1
 
 
 class SendTransfer(Contract):

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from contracts.base import CATEGORY_KEY, field_category, read_message
 from contracts.categories import DataCategory
 from contracts.payloads import PAYLOAD_CONTRACTS
-from contracts.transfer import ReferralV1
+from contracts.referral import ReferralV1
 
 PAYLOADS = list(PAYLOAD_CONTRACTS.items())
 REFERRAL = {"reason": "Beratung zur Einbürgerung", "requested_action": "Termin anbieten", "person": {"given_name": "A"}}
