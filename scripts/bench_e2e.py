@@ -80,7 +80,7 @@ async def start_broker(kind: str, data_dir: Path):
 def hub_env(kind: str, bootstrap: str, dsn: str, data_dir: Path) -> dict[str, str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("KIMHUB_")},
            "KIMHUB_DATABASE_URL": dsn, "KIMHUB_KAFKA_BOOTSTRAP": bootstrap, "KIMHUB_DATA_DIR": str(data_dir),
-           "KIMHUB_HTTP_PORT": str(PORT), "KIMHUB_LOG_LEVEL": "WARNING",
+           "KIMHUB_HTTP_PORT": str(PORT), "KIMHUB_LOG_LEVEL": "WARNING", "KIMHUB_ALLOW_DEV_AUTH": "true",
            "KIMHUB_LOG_PSEUDONYM_KEY": hashlib.sha256(b"bench").hexdigest(),
            "KIMHUB_LOG_SIGNING_KEY": NoteSigner.generate("kimhub-bench").skey}
     if kind == "embedded":  # what the hub sets for the broker it starts itself

@@ -4,6 +4,7 @@
   kimhub serve COMPONENT...  one service (or a few): gateway | gate | delivery | relay
   kimhub migrate             apply database migrations and exit
   kimhub token USER          print a dev bearer token for a demo user (auth_mode=dev)
+  kimhub kafka acls [--apply]  the broker ACLs per component and office (deploy/README.md)
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ import logging
 import signal
 import sys
 
+from services import kafka_acls
 from services.audit import cli as audit_cli
-from services.runtime import COMPONENTS, Hub
+from services.runtime import COMPONENTS, Hub, StartupRefused
+from services.shared.kafka_security import KafkaSecurityError
 from services.shared.settings import Settings
 
 
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     token = sub.add_parser("token", help="print a dev token for a demo user")
     token.add_argument("user")
     audit_cli.add_parser(sub)
+    kafka_acls.add_parser(sub)
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             print("database is up to date")
         elif args.command == "audit":
             return audit_cli.run(args, settings)
+        elif args.command == "kafka":
+            return kafka_acls.run(args, settings)
         elif args.command == "token":
             from gateway.auth import issue_dev_token
 
@@ -120,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(issue_dev_token(settings, args.user))
             except KeyError as exc:
                 parser.error(str(exc.args[0]))
+    except (StartupRefused, KafkaSecurityError) as exc:
+        print(f"kimhub: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return 0

@@ -18,7 +18,7 @@ from services.delivery.service import office_delivery_writes, on_office_deliveri
 from services.directory.model import Directory, load_directory
 from services.gate.group_commit import GroupCommit
 from services.gate.worker import GateWorker
-from services.shared import migrate, topics
+from services.shared import kafka_security, migrate, topics
 from services.shared.broker_watch import BrokerWatch
 from services.shared.db import create_engine
 from services.shared.dispatch import OutboxDispatch
@@ -34,11 +34,30 @@ COMPONENTS = ("gateway", "gate", "delivery", "relay", "audit")
 log = logging.getLogger("kimhub")
 
 
+class StartupRefused(RuntimeError):
+    """A setting that must not reach production; the message names it and the way out."""
+
+
+def refuse_unsafe_settings(settings: Settings, components: tuple[str, ...]) -> None:
+    """Refuse to start before anything is connected: dev tokens on a shared database, or broker
+    security settings that do not fit together."""
+    kafka_security.check(settings)
+    shared_db = not settings.effective_database_url.startswith("sqlite")
+    if "gateway" in components and settings.auth_mode == "dev" and shared_db and not settings.allow_dev_auth:
+        raise StartupRefused(
+            "Start abgelehnt: KIMHUB_AUTH_MODE=dev nimmt selbst ausgestellte Test-Tokens an und ist mit "
+            "PostgreSQL nicht erlaubt. Für den Betrieb KIMHUB_AUTH_MODE=oidc setzen (mit KIMHUB_AUTH_ISSUER, "
+            "KIMHUB_AUTH_AUDIENCE, KIMHUB_AUTH_JWKS_URL); nur in einer Testumgebung bewusst KIMHUB_ALLOW_DEV_AUTH=true. "
+            "(Refusing to start: dev authentication on PostgreSQL; set KIMHUB_AUTH_MODE=oidc, or "
+            "KIMHUB_ALLOW_DEV_AUTH=true for a test set-up.)")
+
+
 class Hub:
     def __init__(self, settings: Settings, components: tuple[str, ...] = COMPONENTS):
         unknown = set(components) - set(COMPONENTS)
         if unknown:
             raise ValueError(f"unknown component(s): {', '.join(sorted(unknown))}")
+        refuse_unsafe_settings(settings, components)
         self.settings = settings
         self.components = components
         self.directory: Directory = load_directory(settings.directory_file)

@@ -11,6 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.shared.db import utcnow
+from services.shared.kafka_security import kafka_client_options
 from services.shared.messaging import ensure_topics
 from services.shared.outbox import requeue
 from services.shared.periodic import PeriodicTask
@@ -36,7 +37,7 @@ class BrokerWatch(PeriodicTask):
 
     async def check(self) -> int:
         """Returns how many outbox messages were queued again (0 when all topics are there)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(request_timeout_ms=5000, **kafka_client_options(self.settings))
         await admin.start()
         try:
             existing = set(await admin.list_topics())

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, TopicAuthorizationFailedError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from services.shared import topics
 from services.shared.db import utcnow
 from services.shared.bulk import Insert, Write, insert_skipping_conflicts, write_together
 from services.shared.dispatch import OutboxDispatch
+from services.shared.kafka_security import broker_security, kafka_client_options
 from services.shared.offsets import CommitOnRevoke, OffsetCommits
 from services.shared.outbox import Publisher
 from services.shared.settings import Settings
@@ -52,26 +53,36 @@ def make_broker(settings: Settings) -> KafkaBroker:
         client_id=settings.kafka_client_id,
         enable_idempotence=settings.producer_idempotence,
         acks="all",
+        security=broker_security(settings),
         logger=broker_log,
     )
 
 
 async def ensure_topics(settings: Settings, names: list[str]) -> None:
-    """Create missing topics (an embedded broker forgets them on restart)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id=f"{settings.kafka_client_id}-admin")
+    """Create missing topics (an embedded broker forgets them on restart).
+
+    On a cluster with ACLs a component sees only the topics it may use and may create none: the
+    others stay as the administrator created them (``kimhub kafka acls --apply``)."""
+    admin = AIOKafkaAdminClient(client_id=f"{settings.kafka_client_id}-admin", **kafka_client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
-        for name in missing:
-            configs = {"cleanup.policy": "compact"} if name == topics.CONSENT else {}
-            topic = NewTopic(name, settings.topic_partitions, settings.topic_replication, topic_configs=configs)
-            try:
-                await admin.create_topics([topic])
-            except TopicAlreadyExistsError:
-                pass
+        if not missing:
+            return
+        new = [NewTopic(name, settings.topic_partitions, settings.topic_replication,
+                        topic_configs={"cleanup.policy": "compact"} if name == topics.CONSENT else {})
+               for name in missing]
+        response = await admin.create_topics(new)
     finally:
         await admin.close()
+    errors = {name: code for name, code, *_ in response.topic_errors if code}
+    denied = [name for name, code in errors.items() if code == TopicAuthorizationFailedError.errno]
+    if denied:
+        log.info("%d topic(s) not visible to this principal (broker ACLs); left to the administrator", len(denied))
+    for name, code in errors.items():
+        if code not in (TopicAlreadyExistsError.errno, TopicAuthorizationFailedError.errno):
+            log.warning("topic %s not created: Kafka error %d", name, code)
 
 
 class BrokerPublisher(Publisher):

@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(1, ge=1, description="Partitions of each topic the hub creates")
     topic_replication: int = Field(1, ge=1)
     embedded_broker_port: int = Field(19092, ge=1, le=65535)
+    # Broker authentication (deploy/README.md, services/shared/kafka_security.py): every Kafka client
+    # of the process uses it; each component (and each office's own consumer) has its own principal.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = Field(
+        "PLAINTEXT", description="SASL_SSL in production; SASL_* needs kafka_sasl_username and _password")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = Field("", description="This process's principal, e.g. kimhub-gate")
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA certificates that signed the brokers' certificates")
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (PEM) for mutual TLS")
+    kafka_ssl_keyfile: Path | None = Field(None, description="The client certificate's private key (PEM)")
+    kafka_ssl_key_password: SecretStr = SecretStr("")
+    allow_dev_auth: bool = Field(
+        False, description="Accept auth_mode=dev (self-issued tokens) on PostgreSQL: for test set-ups only")
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)

@@ -45,6 +45,7 @@ def start_hub(env_overrides: dict[str, str], data_dir: Path, args: tuple[str, ..
     env.update({
         "KIMHUB_DATA_DIR": str(data_dir), "KIMHUB_HTTP_PORT": str(port), "KIMHUB_LOG_LEVEL": "INFO",
         **audit_env(), "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "KIMHUB_ALLOW_DEV_AUTH": "true",  # dev tokens on PostgreSQL, on purpose: a test set-up
         **env_overrides,
     })
     log_file = data_dir / "hub.log"

@@ -127,12 +127,17 @@ class ApacheKafka:
         config.write_text(server_properties(self.port, self.controller_port, self.data_dir / "log",
                                             self.extra_properties or {}))
         if not (self.data_dir / "log" / "meta.properties").exists():
-            self._java(["kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "-c", str(config)], wait=True)
+            self._java(["kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "-c", str(config),
+                        *self.format_arguments()], wait=True)
         if port_open(self.port):
             raise KafkaProcessError(f"port {self.port} is already in use")
         skip = self.log_file.stat().st_size if self.log_file.exists() else 0
         self.process = self._java(["kafka.Kafka", str(config)], wait=False)
         self._wait_started(skip, timeout)
+
+    def format_arguments(self) -> list[str]:
+        """More arguments for formatting the storage (SCRAM users: ``tests/support/sasl_kafka.py``)."""
+        return []
 
     def _wait_started(self, skip: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
