@@ -54,6 +54,9 @@ def make_broker(settings: Settings) -> KafkaBroker:
         enable_idempotence=settings.producer_idempotence,
         acks="all",
         security=broker_security(settings),
+        # The hub creates its topics itself, with its settings (ensure_topics); with broker ACLs a
+        # component may not create topics at all.
+        allow_auto_create_topics=False,
         logger=broker_log,
     )
 
