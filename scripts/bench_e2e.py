@@ -45,6 +45,8 @@ from services.shared.settings import Settings  # noqa: E402
 from tests.support.apache_kafka import ApacheKafka  # noqa: E402
 
 PORT = 18765
+# The code the hub processes run: this tree, or another commit's worktree (scripts/bench_ab.py --a-rev)
+HUB_ROOT = Path(os.environ.get("BENCH_HUB_ROOT", ROOT))
 CONSENT = {"municipality": "05382068", "valid_from": "2025-01-01T00:00:00Z",
            "provisions": [{"recipient": {"kind": "abh"}, "purposes": ["aufenthaltsperspektive"],
                            "categories": ["stammdaten", "falldaten"]}],
@@ -64,6 +66,7 @@ def parse_args() -> argparse.Namespace:
                         help="gateway and workers as two processes (kimhub serve …), as in production")
     parser.add_argument("--processes", default="",
                         help="hub processes by component, e.g. gate+audit,relay+delivery,gateway")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (scripts/bench_ab.py)")
     return parser.parse_args()
 
 
@@ -95,7 +98,7 @@ def start_hub(args: argparse.Namespace, env: dict[str, str], data_dir: Path):
     groups = [g.split("+") for g in args.processes.split(",")] if args.processes else (
         [["relay", "gate", "delivery", "audit"], ["gateway"]] if args.split else [])
     commands = [["serve", *g] for g in groups] or [["run"]]
-    procs = [subprocess.Popen([sys.executable, "-m", "services.cli", *c], cwd=ROOT, env=env,
+    procs = [subprocess.Popen([sys.executable, "-m", "services.cli", *c], cwd=HUB_ROOT, env=env,
                               stdout=open(data_dir / f"hub-{i}.log", "wb"), stderr=subprocess.STDOUT)
              for i, c in enumerate(commands)]
     return commands, procs
@@ -177,6 +180,17 @@ async def main() -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         await admin.close()
     report(args, commands, size, m)
+    if args.json:
+        args.json.write_text(json.dumps(figures(m)))
+
+
+def figures(m: dict) -> dict[str, float]:
+    """The headline numbers of one run, for comparing runs."""
+    sat, fixed, raw = m["sat"], m["fixed"], m["raw"]
+    used, seconds, n = m["cpu"]["offered"]
+    return {"saturation/s": sat["throughput"], "p50 ms": fixed["p50"], "p95 ms": fixed["p95"],
+            "p99 ms": fixed["p99"], "CPU ms/transfer": 1000 * sum(used.values()) / n,
+            "hub MB": m["memory"], "ratio": sat["throughput"] / raw["throughput"]}
 
 
 def report(args, commands: list[list[str]], size: int, m: dict) -> None:
