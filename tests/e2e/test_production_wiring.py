@@ -54,7 +54,7 @@ def _as_app_role(owner_url: str, tmp_path: Path) -> str:
     sql = ROOT / "deploy" / "postgres"
     done = subprocess.run([psql, "-v", "ON_ERROR_STOP=1", "-q", "-d", _psql_dsn(owner_url),
                            "-f", str(sql / "app-role.sql"), "-f", str(sql / "app-role-login.sql")],
-                          env={**env, "KIMHUB_APP_DB_PASSWORD": password}, capture_output=True, text=True, timeout=60)
+                          env={**env, "APP_DB_PASSWORD": password}, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     app = make_url(owner_url).set(username="kimhub_app", password=password)
     return app.render_as_string(hide_password=False)

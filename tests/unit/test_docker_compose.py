@@ -16,6 +16,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from services.kafka_acls import COMPONENT_PREFIX
 from services.runtime import COMPONENTS
 from services.shared.settings import Settings
 
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
 ENV_PREFIX = "KIMHUB_"
-CLI_SUBCOMMANDS = {"run", "serve", "migrate", "token", "audit"}
+CLI_SUBCOMMANDS = {"run", "serve", "migrate", "token", "audit", "kafka"}
 SERVE_TARGETS = set(COMPONENTS)
 EXPECTED_HUB_SERVICES = {"migrate", *COMPONENTS}
 
@@ -209,6 +210,63 @@ def test_kafka_is_apache_kafka_in_kraft_mode(compose):
 def test_kimhub_values_validate(compose):
     errors = settings_errors(compose)
     assert not errors, "invalid KIMHUB_* values:\n" + "\n".join(errors)
+
+
+def long_running(compose: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The hub services proper (``kimhub serve COMPONENT``), without the one-shots."""
+    return {name: svc for name, svc in hub_services(compose).items() if command_words(svc)[:1] == ["serve"]}
+
+
+def test_hub_services_connect_as_the_app_role_never_the_owner(compose):
+    services = dict(iter_services(compose))
+    owner = service_environment(services["postgres"])["POSTGRES_USER"]
+    for name, service in long_running(compose).items():
+        url = interpolate(service_environment(service)["KIMHUB_DATABASE_URL"])
+        user = url.split("://", 1)[1].split(":", 1)[0]
+        assert user == "kimhub_app" != owner, f"{name} connects as {user}"
+    # Only the migration connects as the owner; the role's grants follow it, before any service.
+    migrate_user = interpolate(service_environment(services["migrate"])["KIMHUB_DATABASE_URL"]).split("://")[1]
+    assert migrate_user.startswith(f"{owner}:")
+    app_role = services["app-role"]
+    assert command_words(app_role)[-4:] == ["-f", "/kimhub-sql/app-role.sql", "-f", "/kimhub-sql/app-role-login.sql"]
+    assert "./deploy/postgres:/kimhub-sql:ro" in app_role["volumes"]
+    assert app_role["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "${APP_DB_PASSWORD:?" in service_environment(app_role)["APP_DB_PASSWORD"]
+    for name, service in long_running(compose).items():
+        for one_shot in ("migrate", "app-role", "kafka-acls"):
+            assert service["depends_on"][one_shot]["condition"] == "service_completed_successfully", name
+
+
+def test_every_hub_service_authenticates_to_kafka_as_its_own_principal(compose):
+    principals = {}
+    for name, service in long_running(compose).items():
+        env = service_environment(service)
+        assert env["KIMHUB_KAFKA_SECURITY_PROTOCOL"].startswith("SASL_"), name
+        assert env["KIMHUB_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512", name
+        component = command_words(service)[1]
+        principals[component] = env["KIMHUB_KAFKA_SASL_USERNAME"]
+        assert re.fullmatch(r"\$\{KAFKA_PASSWORD_[A-Z]+:\?[^}]+\}", env["KIMHUB_KAFKA_SASL_PASSWORD"]), name
+    # The names the ACLs are made for (kimhub kafka acls), one per component.
+    assert principals == {c: COMPONENT_PREFIX + c for c in COMPONENTS}
+    acls = dict(iter_services(compose))["kafka-acls"]
+    assert command_words(acls) == ["kafka", "acls", "--apply"]
+    assert service_environment(acls)["KIMHUB_KAFKA_SASL_USERNAME"] == "admin"
+
+
+def test_kafka_authenticates_everyone_and_allows_nothing_without_an_acl(compose):
+    kafka = dict(iter_services(compose))["kafka"]
+    env = service_environment(kafka)
+    pom = (ROOT / "scripts" / "testenv" / "kafka" / "pom.xml").read_text()
+    assert kafka["image"] == "apache/kafka:" + re.search(r"<kafka.version>(.+)</kafka.version>", pom)[1]
+    protocols = dict(item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert set(protocols.values()) <= {"SASL_PLAINTEXT", "SASL_SSL"}, protocols
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert env["KAFKA_SUPER_USERS"] == "User:admin"
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    # A SCRAM user for every component, created when the storage is formatted.
+    assert command_words(kafka) == ["/bin/bash", "/kimhub/scram-format.sh"]
+    assert {f"SCRAM_PASSWORD_{c.upper()}" for c in ("admin", *COMPONENTS)} <= set(env)
+    assert not [v for v in env if v.startswith("KAFKA_") and "PASSWORD" in v], "KAFKA_* become broker properties"
 
 
 # --------------------------------------------------------------------------- the helpers
