@@ -17,6 +17,7 @@ import sys
 
 from services import kafka_acls
 from services.audit import cli as audit_cli
+from services.health import serve_health
 from services.runtime import COMPONENTS, Hub, StartupRefused
 from services.shared.kafka_security import KafkaSecurityError
 from services.shared.settings import Settings
@@ -50,9 +51,12 @@ async def _serve(settings: Settings, components: tuple[str, ...]) -> None:
             print(f"kimhub listening on http://{settings.http_host}:{settings.http_port}", flush=True)
             await server.serve()  # installs its own handlers; returns on SIGINT / SIGTERM
         else:
+            health = await serve_health(hub, settings.http_host, settings.health_port) if settings.health_port else None
             exempt_startup_objects_from_gc()
             print(f"kimhub {', '.join(components)} running", flush=True)
             await stop.wait()
+            if health:
+                health.close()
     finally:
         await hub.stop()
 

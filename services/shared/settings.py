@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (PEM) for mutual TLS")
     kafka_ssl_keyfile: Path | None = Field(None, description="The client certificate's private key (PEM)")
     kafka_ssl_key_password: SecretStr = SecretStr("")
+    health_port: int | None = Field(
+        None, ge=1, le=65535, description="A process without the gateway serves /health/live and /health/ready here")
     allow_dev_auth: bool = Field(
         False, description="Accept auth_mode=dev (self-issued tokens) on PostgreSQL: for test set-ups only")
 

@@ -15,6 +15,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -25,7 +26,7 @@ from services.directory.model import load_directory
 from services.shared import topics
 from services.shared.messaging import make_broker
 from services.shared.settings import Settings
-from tests.conftest import TEST_DPO_SKEY, create_database, drop_database
+from tests.conftest import TEST_DPO_SKEY, create_database, drop_database, free_port
 from tests.e2e.conftest import ROOT, consent_body, referral, start_hub, stop_hub, wait_for
 from tests.e2e.test_prechecked_cases import ALL_PRESENT, FACTS, PDF, naturalisation_consent
 from tests.e2e.test_prechecked_cases import referral as prechecked_referral
@@ -71,14 +72,15 @@ def wired(tmp_path_factory):
                                  topics.all_topics(sorted(directory.offices))))
     owner_url = create_database()
     base = {"KIMHUB_DATABASE_URL": _as_app_role(owner_url, tmp), "KIMHUB_MIGRATE_ON_START": "false"}
-    hubs = []
+    hubs, health_ports = [], {c: free_port() for c in COMPONENTS}
     try:
         for component in COMPONENTS:
-            env = {**base, **sasl_env(broker.bootstrap, f"kimhub-{component}", USERS[f"kimhub-{component}"])}
+            env = {**base, **sasl_env(broker.bootstrap, f"kimhub-{component}", USERS[f"kimhub-{component}"]),
+                   "KIMHUB_HEALTH_PORT": str(health_ports[component])}
             hubs.append(start_hub(env, tmp / component, args=("serve", component)))
         for hub in hubs[1:]:
             _wait_running(hub)
-        yield hubs[0], broker, hubs
+        yield hubs[0], broker, hubs, health_ports
     finally:
         for hub in hubs:
             stop_hub(hub)
@@ -172,7 +174,7 @@ def _checkpoint_cosigned(gateway, person: str, seen: list) -> None:
 
 
 def test_every_table_works_for_the_app_role_and_every_component_with_its_own_principal(wired):
-    gateway, broker, hubs = wired
+    gateway, broker, hubs, health_ports = wired
     seen: list[tuple[str, str, int]] = []
     person = _referral_received(gateway, seen)
     _prechecked_referral(gateway, seen)
@@ -180,6 +182,9 @@ def test_every_table_works_for_the_app_role_and_every_component_with_its_own_pri
     _checkpoint_cosigned(gateway, person, seen)
     assert not [s for s in seen if s[2] >= 500], [s for s in seen if s[2] >= 500]
     for component, hub in zip(COMPONENTS, hubs):
+        if component != "gateway":  # the workers' health port, as the Kubernetes probes use it
+            port = health_ports[component]
+            assert httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=5).json()["status"] == "ready"
         log = hub.log_file.read_text(errors="replace")
         found = [e for e in LOG_ERRORS if e in log]
         assert not found, f"{component}: {found}\n{hub.log_tail(60)}"
