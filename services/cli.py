@@ -94,6 +94,17 @@ def _run(coro) -> None:
         runner.run(coro)
 
 
+def _token(parser: argparse.ArgumentParser, settings: Settings, user: str) -> None:
+    from gateway.auth import issue_dev_token
+
+    if settings.auth_mode != "dev":
+        parser.error("tokens are issued by the OIDC provider when KIMHUB_AUTH_MODE=oidc")
+    try:
+        print(issue_dev_token(settings, user))
+    except KeyError as exc:
+        parser.error(str(exc.args[0]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kimhub", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,14 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "kafka":
             return kafka_acls.run(args, settings)
         elif args.command == "token":
-            from gateway.auth import issue_dev_token
-
-            if settings.auth_mode != "dev":
-                parser.error("tokens are issued by the OIDC provider when KIMHUB_AUTH_MODE=oidc")
-            try:
-                print(issue_dev_token(settings, args.user))
-            except KeyError as exc:
-                parser.error(str(exc.args[0]))
+            _token(parser, settings, args.user)
     except (StartupRefused, KafkaSecurityError) as exc:
         print(f"kimhub: {exc}", file=sys.stderr)
         return 2

@@ -20,10 +20,11 @@ ACLs that are no longer in the plan (an office left the directory) are not remov
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaClient
-from aiokafka.errors import for_code
+from aiokafka.errors import KafkaError, for_code
 from aiokafka.protocol.admin import CreateAclsRequest_v1, DescribeAclsRequest
 from aiokafka.protocol.api import Request
 
@@ -168,10 +169,18 @@ def add_parser(sub) -> None:
 
 def run(args, settings: Settings) -> int:
     directory = load_directory(settings.directory_file)
-    acls = plan(directory)
+    try:
+        acls = plan(directory)
+    except ValueError as exc:
+        print(f"kimhub: {exc}", file=sys.stderr)
+        return 2
     for acl in acls:
         print(acl)
     if args.apply:
-        asyncio.run(apply(settings, acls, topics.all_topics(sorted(directory.offices))))
+        try:
+            asyncio.run(apply(settings, acls, topics.all_topics(sorted(directory.offices))))
+        except (KafkaError, TimeoutError) as exc:
+            print(f"kimhub: ACLs nicht angewendet ({settings.bootstrap}): {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
         print(f"{len(acls)} ACLs angewendet auf {settings.bootstrap}")
     return 0
