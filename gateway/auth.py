@@ -20,8 +20,8 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import ECKey, KeySet
 
-from services.shared.identity import Actor, Role
-from services.shared.settings import Settings
+from services.kernel.identity import Actor, Role
+from services.kernel.settings import Settings
 
 ALGORITHMS = ["ES256", "RS256", "PS256", "Ed25519"]
 _bearer = HTTPBearer(auto_error=False)

@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth import AuthError
-from services.shared.errors import ServiceError
-from services.shared.messaging import is_transient
+from services.kernel.errors import ServiceError
+from services.infrastructure.messaging import is_transient
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("kimhub.gateway")

@@ -31,8 +31,8 @@ from services.audit.checkpoint import NoteSigner  # noqa: E402
 from services.audit.checkpointer import Checkpointer  # noqa: E402
 from services.audit.log import AuditLog  # noqa: E402
 from services.audit.record import TransferLogRecord  # noqa: E402
-from services.shared import migrate  # noqa: E402
-from services.shared.db import create_engine  # noqa: E402
+from services.infrastructure import migrate  # noqa: E402
+from services.infrastructure.db import create_engine  # noqa: E402
 
 BATCH = 1000
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: E402
 
-from services.shared.embedded_broker import EmbeddedBroker  # noqa: E402
+from services.infrastructure.embedded_broker import EmbeddedBroker  # noqa: E402
 
 GATE_TOPICS = ["gate-requested", "gate-feedback"]
 INBOX_TOPICS = [f"inbox-{i}" for i in range(13)]

@@ -40,8 +40,8 @@ from bench_support import (RETRIES, CpuMeter, LoadClient, offered, payload, peak
 
 from gateway.auth import issue_dev_token  # noqa: E402
 from services.audit.checkpoint import NoteSigner  # noqa: E402
-from services.shared.embedded_broker import EmbeddedBroker  # noqa: E402
-from services.shared.settings import Settings  # noqa: E402
+from services.infrastructure.embedded_broker import EmbeddedBroker  # noqa: E402
+from services.kernel.settings import Settings  # noqa: E402
 from tests.support.apache_kafka import ApacheKafka  # noqa: E402
 
 PORT = 18765

@@ -38,13 +38,14 @@ from services.directory.model import load_directory  # noqa: E402
 from services.gate import requests  # noqa: E402
 from services.gate.group_commit import GroupCommit  # noqa: E402
 from services.gate.worker import GateWorker  # noqa: E402
-from services.shared import migrate, topics  # noqa: E402
-from services.shared.db import create_engine  # noqa: E402
-from services.shared.dispatch import OutboxDispatch  # noqa: E402
-from services.shared.settings import Settings  # noqa: E402
-from services.shared.tables import outbox, processed_messages  # noqa: E402
-from services.shared.bulk import Insert, write_together  # noqa: E402
-from services.shared.messaging import _claim_many, _claim_rows  # noqa: E402
+from services.migrations import migrate
+from services.infrastructure import topics  # noqa: E402
+from services.infrastructure.db import create_engine  # noqa: E402
+from services.infrastructure.dispatch import OutboxDispatch  # noqa: E402
+from services.kernel.settings import Settings  # noqa: E402
+from services.infrastructure.tables import outbox, processed_messages  # noqa: E402
+from services.infrastructure.bulk import Insert, write_together  # noqa: E402
+from services.infrastructure.messaging import _claim_many, _claim_rows  # noqa: E402
 from services.delivery.service import office_delivery_writes, on_office_deliveries  # noqa: E402
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral  # noqa: E402
 

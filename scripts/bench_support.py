@@ -16,7 +16,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from services.shared import topics
+from services.infrastructure import topics
 
 TEXT = ("Die Person lebt seit 2017 in Troisdorf, besucht einen Integrationskurs und arbeitet in Teilzeit. "
         "Für die Prüfung einer Aufenthaltsperspektive werden die Unterlagen vorbereitet. ")

@@ -19,8 +19,8 @@ from services import kafka_acls
 from services.audit import cli as audit_cli
 from services.health import serve_health
 from services.runtime import COMPONENTS, Hub, StartupRefused
-from services.shared.kafka_security import KafkaSecurityError
-from services.shared.settings import Settings
+from services.infrastructure.kafka_security import KafkaSecurityError
+from services.kernel.settings import Settings
 
 
 def _logging(level: str) -> None:
@@ -72,8 +72,8 @@ def exempt_startup_objects_from_gc() -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    from services.shared import migrate
-    from services.shared.db import create_engine
+    from services.migrations import migrate
+    from services.infrastructure.db import create_engine
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.effective_database_url, settings.db_pool_size)

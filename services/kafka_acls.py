@@ -4,7 +4,7 @@ each hub component publishes and consumes.
 Principals (SASL/SCRAM user names, ``KIMHUB_KAFKA_SASL_USERNAME`` of the process):
 
 - ``kimhub-<component>`` for gateway, gate, delivery, relay and audit; a consuming component reads
-  in consumer group ``kimhub-<component>`` (``services/shared/messaging.py: subscribe``).
+  in consumer group ``kimhub-<component>`` (``services/infrastructure/messaging.py: subscribe``).
 - ``<office-id>`` for an office that consumes its own inbox: it may read ``agency.<office-id>.inbox.v1``
   in consumer group ``<office-id>``, and nothing else.
 
@@ -29,10 +29,10 @@ from aiokafka.protocol.admin import CreateAclsRequest_v1, DescribeAclsRequest
 from aiokafka.protocol.api import Request
 
 from services.directory.model import Directory, load_directory
-from services.shared import topics
-from services.shared.kafka_security import kafka_client_options
-from services.shared.messaging import ensure_topics
-from services.shared.settings import Settings
+from services.infrastructure import topics
+from services.infrastructure.kafka_security import kafka_client_options
+from services.infrastructure.messaging import ensure_topics
+from services.kernel.settings import Settings
 
 COMPONENT_PREFIX = "kimhub-"
 # Kafka protocol codes (org.apache.kafka.common.acl / resource).

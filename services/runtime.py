@@ -18,17 +18,18 @@ from services.delivery.service import office_delivery_writes, on_office_deliveri
 from services.directory.model import Directory, load_directory
 from services.gate.group_commit import GroupCommit
 from services.gate.worker import GateWorker
-from services.shared import kafka_security, migrate, topics
-from services.shared.broker_watch import BrokerWatch
-from services.shared.db import create_engine
-from services.shared.dispatch import OutboxDispatch
-from services.shared.embedded_broker import EmbeddedBroker
-from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
-from services.shared.offsets import OffsetCommits
-from services.shared.outbox import OutboxRelay
-from services.shared.outbox_listener import OutboxListener
-from services.shared.retention import Retention
-from services.shared.settings import Settings
+from services.infrastructure import kafka_security, topics
+from services.migrations import migrate
+from services.infrastructure.broker_watch import BrokerWatch
+from services.infrastructure.db import create_engine
+from services.infrastructure.dispatch import OutboxDispatch
+from services.infrastructure.embedded_broker import EmbeddedBroker
+from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
+from services.infrastructure.offsets import OffsetCommits
+from services.infrastructure.outbox import OutboxRelay
+from services.infrastructure.outbox_listener import OutboxListener
+from services.infrastructure.retention import Retention
+from services.kernel.settings import Settings
 
 COMPONENTS = ("gateway", "gate", "delivery", "relay", "audit")
 log = logging.getLogger("kimhub")

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from gateway.auth import require
 from gateway.deps import unit_of_work
 from gateway.params import Int64
-from services.shared import dead_letters
-from services.shared.identity import Actor, Role
+from services.infrastructure import dead_letters
+from services.kernel.identity import Actor, Role
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 admin = require(Role.ADMIN)

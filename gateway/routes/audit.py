@@ -17,9 +17,9 @@ from services.audit import service
 from services.audit.checkpointer import Checkpointer
 from services.audit.log import LogQuery
 from services.audit.report_html import render
-from services.shared.db import utcnow
-from services.shared.errors import InvalidInput
-from services.shared.identity import Actor, Role
+from services.infrastructure.db import utcnow
+from services.kernel.errors import InvalidInput
+from services.kernel.identity import Actor, Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 dpo = require(Role.DPO)

@@ -10,9 +10,9 @@ from gateway.auth import current_actor, require
 from gateway.deps import directory, unit_of_work
 from gateway.params import Int64
 from services.checklists import service
-from services.shared.db import utcnow
-from services.shared.errors import NotFound
-from services.shared.identity import Actor, Role
+from services.infrastructure.db import utcnow
+from services.kernel.errors import NotFound
+from services.kernel.identity import Actor, Role
 
 router = APIRouter(tags=["checklists"])
 case_manager = require(Role.CASE_MANAGER)

@@ -9,7 +9,7 @@ from contracts.base import Contract
 from gateway.auth import require
 from gateway.deps import audit, directory, unit_of_work
 from services.consent import service
-from services.shared.identity import Actor, Role
+from services.kernel.identity import Actor, Role
 
 router = APIRouter(prefix="/consents", tags=["consents"])
 case_manager = require(Role.CASE_MANAGER, Role.CLERK)  # any office that obtains consent records it

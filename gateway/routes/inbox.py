@@ -9,8 +9,8 @@ from gateway.deps import unit_of_work
 from gateway.params import Int64
 from services.checklists.service import document_for_office
 from services.delivery import service
-from services.shared.errors import NotFound
-from services.shared.identity import Actor, Role
+from services.kernel.errors import NotFound
+from services.kernel.identity import Actor, Role
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 clerk = require(Role.CLERK)

@@ -6,7 +6,7 @@ from contracts.agency import OfficeKind
 from contracts.categories import DataCategory
 from contracts.purposes import Purpose
 from gateway.auth import current_actor
-from services.shared.identity import Actor
+from services.kernel.identity import Actor
 
 router = APIRouter(tags=["meta"])
 

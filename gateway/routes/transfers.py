@@ -15,8 +15,8 @@ from gateway.deps import audit, directory, unit_of_work
 from gateway.problems import problem
 from services.gate import requests, timeline
 from services.gate.commands import SendTransfer
-from services.shared.db import utcnow
-from services.shared.identity import Actor, Role
+from services.infrastructure.db import utcnow
+from services.kernel.identity import Actor, Role
 
 router = APIRouter(tags=["transfers"])
 sender = require(Role.CASE_MANAGER, Role.CLERK)  # clerks refer into case management and answer

@@ -20,10 +20,10 @@ from services.audit.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from services.audit.log import tree_head
 from services.audit.record import rfc3339
 from services.audit.tables import checkpoints
-from services.shared import topics
-from services.shared.db import utcnow
-from services.shared.outbox import enqueue
-from services.shared.periodic import PeriodicTask
+from services.infrastructure import topics
+from services.infrastructure.db import utcnow
+from services.infrastructure.outbox import enqueue
+from services.infrastructure.periodic import PeriodicTask
 
 log = logging.getLogger("kimhub.audit")
 SOURCE = "urn:kimhub:audit"

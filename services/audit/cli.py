@@ -85,7 +85,7 @@ def run(args, settings) -> int:
 
 async def _from_database(args, settings) -> int:
     from services.audit import log as audit_log
-    from services.shared.db import create_engine
+    from services.infrastructure.db import create_engine
 
     engine = create_engine(settings.effective_database_url, settings.db_pool_size)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout

@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 from services.audit.checkpoint import NoteSigner, NoteVerifier
-from services.shared.settings import Settings
+from services.kernel.settings import Settings
 
 
 class MissingKey(RuntimeError):

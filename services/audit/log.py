@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.audit import merkle
 from services.audit.record import LogRecord, TransferLogRecord, canonical_json
 from services.audit.tables import checkpoints, log_head, merkle_nodes, transfer_log
-from services.shared import bulk
-from services.shared.db import utcnow
+from services.infrastructure import bulk
+from services.infrastructure.db import utcnow
 
 _LOCK_HEAD = select(log_head).where(log_head.c.id == 1).with_for_update()  # built once: every append takes it
 

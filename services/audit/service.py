@@ -12,8 +12,8 @@ from services.audit import merkle
 from services.audit.checkpoint import NoteError, NoteVerifier, open_checkpoint, open_note
 from services.audit.log import AuditLog, LogQuery
 from services.audit.tables import checkpoint_cosignatures, checkpoints
-from services.shared.db import utcnow
-from services.shared.errors import Conflict, InvalidInput, NotFound
+from services.infrastructure.db import utcnow
+from services.kernel.errors import Conflict, InvalidInput, NotFound
 
 B64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
 

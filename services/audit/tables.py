@@ -5,7 +5,7 @@ and on PostgreSQL triggers reject UPDATE, DELETE and TRUNCATE (see migrations 00
 """
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, SmallInteger, String, Table, Text
 
-from services.shared.db import Json, UtcDateTime, metadata
+from services.infrastructure.db import Json, UtcDateTime, metadata
 
 # One row per log record; seq is the 0-based leaf index in the Merkle tree, assigned under the
 # log_head lock so that log order is commit order and has no gaps.

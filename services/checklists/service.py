@@ -18,9 +18,9 @@ from services.checklists.precheck import hints, precheck
 from services.checklists.sniff import sniff_media_type
 from services.checklists.tables import checklist_versions, documents, prechecks
 from services.directory.model import Directory
-from services.shared.db import utcnow
-from services.shared.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
-from services.shared.identity import Actor
+from services.infrastructure.db import utcnow
+from services.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
+from services.kernel.identity import Actor
 
 SHIPPED = load_shipped_catalogue()
 

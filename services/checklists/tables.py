@@ -1,6 +1,6 @@
 from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, LargeBinary, String, Table
 
-from services.shared.db import Json, UtcDateTime, metadata
+from services.infrastructure.db import Json, UtcDateTime, metadata
 
 # Template versions published over the API by the owning office's admin (the shipped ones are files).
 checklist_versions = Table(

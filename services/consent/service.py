@@ -17,11 +17,11 @@ from services.audit.record import ConsentLogRecord
 from services.consent.domain import ConsentVersion, ProvisionRule
 from services.consent.tables import consent_versions, consents
 from services.directory.model import Directory
-from services.shared import topics
-from services.shared.db import utcnow
-from services.shared.errors import Conflict, InvalidInput, NotFound
-from services.shared.identity import Actor
-from services.shared.outbox import enqueue
+from services.infrastructure import topics
+from services.infrastructure.db import utcnow
+from services.kernel.errors import Conflict, InvalidInput, NotFound
+from services.kernel.identity import Actor
+from services.infrastructure.outbox import enqueue
 
 SOURCE = "urn:kimhub:consent"
 

@@ -1,6 +1,6 @@
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 
-from services.shared.db import Json, UtcDateTime, metadata
+from services.infrastructure.db import Json, UtcDateTime, metadata
 
 consents = Table(
     "consents",

@@ -9,12 +9,12 @@ from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import OfficeDeliveryV1, ReceiptV1
 from services.delivery.tables import inbox_items
-from services.shared import topics
-from services.shared.bulk import Insert, write_each
-from services.shared.db import utcnow
-from services.shared.errors import Conflict, NotFound
-from services.shared.identity import Actor
-from services.shared.outbox import enqueue
+from services.infrastructure import topics
+from services.infrastructure.bulk import Insert, write_each
+from services.infrastructure.db import utcnow
+from services.kernel.errors import Conflict, NotFound
+from services.kernel.identity import Actor
+from services.infrastructure.outbox import enqueue
 
 SOURCE = "urn:kimhub:delivery"
 

@@ -1,6 +1,6 @@
 from sqlalchemy import Column, Index, Integer, String, Table
 
-from services.shared.db import Json, UtcDateTime, metadata
+from services.infrastructure.db import Json, UtcDateTime, metadata
 
 inbox_items = Table(
     "inbox_items",

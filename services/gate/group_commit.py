@@ -6,7 +6,7 @@ At 200 requests/s a linger of 4 ms took the database transactions per transfer f
 1.6-1.7 and the p99 latency from 155-233 to 134-154 ms (docs/benchmarks.md): fewer, fuller
 transactions leave more CPU for everything else. On PostgreSQL a group without refusals takes two
 round trips (see ``_write``). The group's outbox rows are published by this process right after
-the commit (``services/shared/dispatch.py``).
+the commit (``services/infrastructure/dispatch.py``).
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.audit.log import AuditLog
 from services.directory.model import Directory
 from services.gate.requests import Outcome, Outgoing, decide_many, submit_many, write, write_at_once
-from services.shared.dispatch import OutboxDispatch
-from services.shared.identity import Actor
-from services.shared.messaging import is_transient
+from services.infrastructure.dispatch import OutboxDispatch
+from services.kernel.identity import Actor
+from services.infrastructure.messaging import is_transient
 
 log = logging.getLogger("kimhub.gate")
 

@@ -21,12 +21,12 @@ from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
 from services.gate.commands import SendTransfer
 from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, Question, digest, evaluate_many
 from services.gate.tables import transfers
-from services.shared import topics
-from services.shared.db import utcnow
-from services.shared.errors import InvalidInput, NotFound
-from services.shared.identity import Actor
-from services.shared.bulk import Insert
-from services.shared.outbox import enqueue_together
+from services.infrastructure import topics
+from services.infrastructure.db import utcnow
+from services.kernel.errors import InvalidInput, NotFound
+from services.kernel.identity import Actor
+from services.infrastructure.bulk import Insert
+from services.infrastructure.outbox import enqueue_together
 
 SOURCE = "urn:kimhub:gate"
 

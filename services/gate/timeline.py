@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.delivery.tables import inbox_items
 from services.gate.tables import transfers
-from services.shared.identity import Actor
+from services.kernel.identity import Actor
 
 
 async def timeline(conn: AsyncConnection, actor: Actor, person: str, today: date) -> dict:

@@ -17,11 +17,11 @@ from services.gate.evaluate import Question, digest, evaluate_many
 from services.gate.minimise import minimise
 from services.gate.requests import envelope, refusal_effects
 from services.gate.tables import transfers
-from services.shared import topics
-from services.shared.db import utcnow
-from services.shared.messaging import PermanentError
-from services.shared.bulk import Update
-from services.shared.outbox import enqueue_together
+from services.infrastructure import topics
+from services.infrastructure.db import utcnow
+from services.infrastructure.messaging import PermanentError
+from services.infrastructure.bulk import Update
+from services.infrastructure.outbox import enqueue_together
 
 TRANSFER_REQUESTED_TYPE = by_model(TransferRequestedV1).ce_type
 RECEIPT_TYPE = by_model(ReceiptV1).ce_type

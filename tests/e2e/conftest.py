@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from gateway.auth import issue_dev_token
-from services.shared.settings import Settings
+from services.kernel.settings import Settings
 from tests.conftest import audit_env, create_database, drop_database, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from faststream.kafka import KafkaBroker
 
 from contracts.envelope import Envelope
-from services.shared import topics
+from services.infrastructure import topics
 from tests.e2e.conftest import consent_body, referral, wait_for
 
 

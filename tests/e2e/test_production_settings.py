@@ -5,7 +5,7 @@ import time
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.shared import topics
+from services.infrastructure import topics
 from tests.e2e.conftest import consent_body, referral, wait_for
 from tests.support.apache_kafka import producers_of
 

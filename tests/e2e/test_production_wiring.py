@@ -23,9 +23,9 @@ from contracts.envelope import Envelope
 from services import kafka_acls
 from services.audit.checkpoint import NoteSigner, add_signature
 from services.directory.model import load_directory
-from services.shared import topics
-from services.shared.messaging import make_broker
-from services.shared.settings import Settings
+from services.infrastructure import topics
+from services.infrastructure.messaging import make_broker
+from services.kernel.settings import Settings
 from tests.conftest import TEST_DPO_SKEY, create_database, drop_database, free_port
 from tests.e2e.conftest import ROOT, consent_body, referral, start_hub, stop_hub, wait_for
 from tests.e2e.test_prechecked_cases import ALL_PRESENT, FACTS, PDF, naturalisation_consent

@@ -10,7 +10,7 @@ import asyncio
 import signal
 import time
 
-from services.shared.embedded_broker import EmbeddedBroker
+from services.infrastructure.embedded_broker import EmbeddedBroker
 from tests.conftest import free_port
 from tests.e2e.conftest import start_hub, stop_hub, wait_for
 from tests.faults.conftest import Stream, assert_exactly_once, consenting_persons

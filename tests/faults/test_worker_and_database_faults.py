@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.shared import topics
+from services.infrastructure import topics
 from tests.conftest import _asyncpg_dsn
 from tests.e2e.conftest import start_hub, stop_hub, wait_for
 from tests.faults.conftest import Stream, assert_exactly_once, consenting_persons

@@ -2,9 +2,9 @@
 import pytest
 
 from services.directory.model import load_directory
-from services.shared import migrate
-from services.shared.db import create_engine
-from services.shared.settings import Settings
+from services.migrations import migrate
+from services.infrastructure.db import create_engine
+from services.kernel.settings import Settings
 
 
 @pytest.fixture(scope="session")

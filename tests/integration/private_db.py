@@ -11,8 +11,8 @@ import uuid
 import asyncpg
 import pytest
 
-from services.shared import migrate
-from services.shared.db import create_engine
+from services.migrations import migrate
+from services.infrastructure.db import create_engine
 from tests.conftest import pg_server, _asyncpg_dsn, _with_database
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.audit.record import TransferLogRecord
-from services.shared.db import utcnow
+from services.infrastructure.db import utcnow
 from tests.conftest import ROOT_DIR, make_audit_log
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Column, MetaData, String, Table, event, func, select, text
 
 from contracts.envelope import Envelope
-from services.shared import topics
-from services.shared.bulk import Insert
-from services.shared.messaging import PermanentError, ensure_topics, make_broker, subscribe
-from services.shared.tables import dead_letters
+from services.infrastructure import topics
+from services.infrastructure.bulk import Insert
+from services.infrastructure.messaging import PermanentError, ensure_topics, make_broker, subscribe
+from services.infrastructure.tables import dead_letters
 
 WAIT = 30.0
 POISON = "test.poison.v1"

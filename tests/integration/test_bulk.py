@@ -1,4 +1,4 @@
-"""Several tables' inserts as one PostgreSQL statement (``services/shared/bulk.py``), and the
+"""Several tables' inserts as one PostgreSQL statement (``services/infrastructure/bulk.py``), and the
 outbox rows it writes for the direct dispatch: on a private PostgreSQL database."""
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 
 from services.gate.tables import transfers
-from services.shared.bulk import Insert, Update, _statement, write_each, write_together
-from services.shared.db import utcnow
-from services.shared.outbox import OutboxBatch, current_batch, enqueue_together
-from services.shared.tables import outbox
+from services.infrastructure.bulk import Insert, Update, _statement, write_each, write_together
+from services.infrastructure.db import utcnow
+from services.infrastructure.outbox import OutboxBatch, current_batch, enqueue_together
+from services.infrastructure.tables import outbox
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 from tests.integration.test_outbox_relay import _message
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from aiokafka.errors import KafkaConnectionError
 
-from services.shared.messaging import ensure_topics
+from services.infrastructure.messaging import ensure_topics
 from tests.integration.test_kafka_acls import as_principal
 from tests.support.apache_kafka import ApacheKafka, KafkaProcessError, free_port, java_binary, kafka_libs
 

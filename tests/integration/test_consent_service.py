@@ -11,13 +11,13 @@ from sqlalchemy import select
 from contracts.consent import ConsentTerms, RevocationMethod
 from services.consent import service
 from services.consent.tables import consent_versions
-from services.shared import topics
-from services.shared.errors import Conflict, NotFound
-from services.shared.identity import Actor, Role
+from services.infrastructure import topics
+from services.kernel.errors import Conflict, NotFound
+from services.kernel.identity import Actor, Role
 from tests.conftest import make_audit_log
 
 AUDIT = make_audit_log()
-from services.shared.tables import outbox
+from services.infrastructure.tables import outbox
 
 CM = Actor("cm.rsk", "rsk-kim", roles=frozenset({Role.CASE_MANAGER}))
 OTHER = Actor("cm.me", "me-kim", roles=frozenset({Role.CASE_MANAGER}))

@@ -22,12 +22,12 @@ from services.gate import requests
 from services.gate.commands import SendTransfer
 from services.gate.evaluate import digest
 from services.gate.worker import GateWorker
-from services.shared import topics
-from services.shared.identity import Actor, Role
+from services.infrastructure import topics
+from services.kernel.identity import Actor, Role
 from tests.conftest import make_audit_log
 
 AUDIT = make_audit_log()
-from services.shared.tables import outbox
+from services.infrastructure.tables import outbox
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 
 CM = Actor("cm.rsk", "rsk-kim", roles=frozenset({Role.CASE_MANAGER}))

@@ -1,4 +1,4 @@
-"""Idempotent at-least-once consumers (``services.shared.messaging.subscribe``) on a real broker.
+"""Idempotent at-least-once consumers (``services.infrastructure.messaging.subscribe``) on a real broker.
 
 One subscriber (one consumer-group join, which takes seconds on the embedded broker) serves the
 whole module: it listens on one unique topic per test, and its handler dispatches on the
@@ -16,9 +16,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import select, text
 
 from contracts.envelope import Envelope
-from services.shared import topics
-from services.shared.messaging import ensure_topics, make_broker, subscribe
-from services.shared.tables import processed_messages
+from services.infrastructure import topics
+from services.infrastructure.messaging import ensure_topics, make_broker, subscribe
+from services.infrastructure.tables import processed_messages
 
 WAIT = 30.0
 EFFECT = "test.effect.v1"

@@ -26,10 +26,11 @@ from services.directory.model import load_directory
 from services.gate import requests
 from services.gate.tables import transfers
 from services.gate.worker import GateWorker
-from services.shared import migrate, topics
-from services.shared.settings import Settings
-from services.shared.db import utcnow
-from services.shared.tables import outbox
+from services.migrations import migrate
+from services.infrastructure import topics
+from services.kernel.settings import Settings
+from services.infrastructure.db import utcnow
+from services.infrastructure.tables import outbox
 from tests.conftest import create_database, drop_database, make_audit_log
 from tests.integration.test_gate_worker import CM, consent_terms, referral
 

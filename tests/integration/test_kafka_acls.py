@@ -13,10 +13,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError, TopicAuthorizationFailedError
 
-from services.shared import topics
-from services.shared.kafka_security import kafka_client_options
-from services.shared.messaging import ensure_topics, make_broker
-from services.shared.settings import Settings
+from services.infrastructure import topics
+from services.infrastructure.kafka_security import kafka_client_options
+from services.infrastructure.messaging import ensure_topics, make_broker
+from services.kernel.settings import Settings
 from tests.conftest import ROOT_DIR
 from tests.support.apache_kafka import KafkaProcessError
 from tests.support.sasl_kafka import SaslApacheKafka

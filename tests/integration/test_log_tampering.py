@@ -21,8 +21,8 @@ from services.audit import merkle
 from services.audit.checkpoint import NoteSigner
 from services.audit.checkpointer import Checkpointer
 from services.audit.record import ConsentLogRecord, TransferLogRecord, canonical_json
-from services.shared import migrate
-from services.shared.db import create_engine
+from services.migrations import migrate
+from services.infrastructure.db import create_engine
 from tests.conftest import pg_server, ROOT_DIR, TEST_SIGNING_KEY, _asyncpg_dsn, _with_database, make_audit_log
 
 AUDIT = make_audit_log()

@@ -19,9 +19,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from services.shared import migrate
-from services.shared.db import create_engine
-from services.shared.schema import metadata
+from services.migrations import migrate
+from services.infrastructure.db import create_engine
+from services.migrations.schema import metadata
 from tests.conftest import pg_server, _with_database, create_database, drop_database
 from tests.integration.private_db import _admin
 

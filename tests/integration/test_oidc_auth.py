@@ -9,8 +9,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from gateway.auth import AuthError, TokenVerifier
-from services.shared.identity import Role
-from services.shared.settings import Settings
+from services.kernel.identity import Role
+from services.kernel.settings import Settings
 
 ISSUER = "https://idp.example.invalid/realms/kim"
 

@@ -14,12 +14,12 @@ from datetime import timedelta
 import pytest
 
 from contracts.transfer import ReceiptV1
-from services.shared import topics
-from services.shared.db import utcnow
-from services.shared.dispatch import OutboxDispatch
-from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
-from services.shared.outbox import OutboxRelay, Publisher, enqueue_many, requeue
-from services.shared.outbox_listener import OutboxListener
+from services.infrastructure import topics
+from services.infrastructure.db import utcnow
+from services.infrastructure.dispatch import OutboxDispatch
+from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
+from services.infrastructure.outbox import OutboxRelay, Publisher, enqueue_many, requeue
+from services.infrastructure.outbox_listener import OutboxListener
 from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_outbox_relay import _message, _read_all, _rows
 

@@ -6,10 +6,10 @@ import asyncio
 from sqlalchemy import delete
 
 from contracts.envelope import Envelope
-from services.shared.db import utcnow
-from services.shared.outbox import enqueue_raw
-from services.shared.outbox_listener import OutboxListener
-from services.shared.tables import outbox
+from services.infrastructure.db import utcnow
+from services.infrastructure.outbox import enqueue_raw
+from services.infrastructure.outbox_listener import OutboxListener
+from services.infrastructure.tables import outbox
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> bool:

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from contracts.envelope import Envelope
 from contracts.transfer import ReceiptV1
-from services.shared.messaging import BrokerPublisher, ensure_topics, make_broker
-from services.shared.outbox import OutboxRelay, Publisher, enqueue
-from services.shared.tables import outbox
+from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker
+from services.infrastructure.outbox import OutboxRelay, Publisher, enqueue
+from services.infrastructure.tables import outbox
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 
 N = 12

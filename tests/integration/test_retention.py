@@ -3,9 +3,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select
 
-from services.shared.db import utcnow
-from services.shared.retention import Retention
-from services.shared.tables import outbox, processed_messages
+from services.infrastructure.db import utcnow
+from services.infrastructure.retention import Retention
+from services.infrastructure.tables import outbox, processed_messages
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 
 

@@ -27,10 +27,10 @@ from services.gate import group_commit, requests
 from services.gate.group_commit import GroupCommit
 from services.gate.tables import transfers
 from services.gate.worker import GateWorker
-from services.shared import topics
-from services.shared.dispatch import OutboxDispatch
-from services.shared.outbox import Publisher
-from services.shared.tables import outbox
+from services.infrastructure import topics
+from services.infrastructure.dispatch import OutboxDispatch
+from services.infrastructure.outbox import Publisher
+from services.infrastructure.tables import outbox
 from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral
 

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.shared.embedded_broker import die_with_parent, port_open
+from services.infrastructure.embedded_broker import die_with_parent, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 POM_DIR = ROOT / "scripts" / "testenv" / "kafka"

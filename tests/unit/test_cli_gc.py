@@ -8,7 +8,7 @@ import gc
 import pytest
 
 from services import cli
-from services.shared.settings import Settings
+from services.kernel.settings import Settings
 
 
 class StartedHub:

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 from gateway.auth import dev_key
-from services.shared.settings import Settings
+from services.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SNIPPET = ("import sys; from pathlib import Path; from gateway.auth import dev_key; "
-           "from services.shared.settings import Settings; "
+           "from services.kernel.settings import Settings; "
            "print(dev_key(Settings(data_dir=Path(sys.argv[1]))).as_dict()['x'])")
 
 

@@ -1,7 +1,7 @@
 """Static checks of docker-compose.yml against the code it runs.
 
 No Docker needed: the file is read with PyYAML and compared with
-``services.shared.settings.Settings`` and the ``kimhub`` CLI's subcommands, so a
+``services.kernel.settings.Settings`` and the ``kimhub`` CLI's subcommands, so a
 renamed setting or subcommand breaks this test instead of a deployment.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from services.kafka_acls import COMPONENT_PREFIX
 from services.runtime import COMPONENTS
-from services.shared.settings import Settings
+from services.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -162,7 +162,7 @@ def test_every_kimhub_variable_is_a_setting(compose):
     unknown = unknown_kimhub_vars(compose)
     assert not unknown, (
         f"docker-compose.yml sets {', '.join(unknown)}, which no field of "
-        "services.shared.settings.Settings reads (typo or renamed setting?)"
+        "services.kernel.settings.Settings reads (typo or renamed setting?)"
     )
 
 

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from faststream.kafka.security import parse_security
 
-from services.shared.kafka_security import KafkaSecurityError, broker_security, kafka_client_options
-from services.shared.settings import Settings
+from services.infrastructure.kafka_security import KafkaSecurityError, broker_security, kafka_client_options
+from services.kernel.settings import Settings
 
 KAFKA = "kafka-1:9093,kafka-2:9093"
 

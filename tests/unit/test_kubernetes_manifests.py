@@ -13,7 +13,7 @@ import yaml
 
 from services.kafka_acls import COMPONENT_PREFIX
 from services.runtime import COMPONENTS
-from services.shared.settings import Settings
+from services.kernel.settings import Settings
 from tests.unit.test_docker_compose import CLI_SUBCOMMANDS, settings_env_names
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""A consumer's background offset commits (``services.shared.offsets``), against a stand-in consumer."""
+"""A consumer's background offset commits (``services.infrastructure.offsets``), against a stand-in consumer."""
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +7,7 @@ from collections import namedtuple
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaConnectionError
 
-from services.shared.offsets import CommitOnRevoke, OffsetCommits
+from services.infrastructure.offsets import CommitOnRevoke, OffsetCommits
 
 Record = namedtuple("Record", "topic partition offset")
 A0, A1 = TopicPartition("a", 0), TopicPartition("a", 1)

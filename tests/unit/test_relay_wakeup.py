@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from services.shared.outbox import OutboxRelay
+from services.infrastructure.outbox import OutboxRelay
 
 POLL = 5.0  # long: a round that waits for the poll makes the test time out
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from services.runtime import Hub, StartupRefused
-from services.shared.settings import Settings
+from services.kernel.settings import Settings
 from tests.conftest import ROOT_DIR
 
 POSTGRES = "postgresql://kimhub:pw@127.0.0.1:1/kimhub"  # never reached: the refusal comes first

@@ -32,10 +32,10 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.shared.db import utcnow
-from services.shared.outbox import OutboxBatch, Publisher, Record, current_batch
-from services.shared.outbox_listener import CHANNEL
-from services.shared.tables import outbox
+from services.infrastructure.db import utcnow
+from services.infrastructure.outbox import OutboxBatch, Publisher, Record, current_batch
+from services.infrastructure.outbox_listener import CHANNEL
+from services.infrastructure.tables import outbox
 
 log = logging.getLogger("kimhub.outbox")
 

@@ -6,7 +6,7 @@ Create Date: 2026-11-22
 """
 from alembic import op
 
-from services.shared.migrations import outbox_notify
+from services.migrations import outbox_notify
 
 revision = "0005"
 down_revision = "0004"

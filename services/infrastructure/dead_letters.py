@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.shared.db import utcnow
-from services.shared.errors import Conflict, NotFound
-from services.shared.identity import Actor
-from services.shared.outbox import enqueue_raw
-from services.shared.tables import dead_letters
+from services.infrastructure.db import utcnow
+from services.kernel.errors import Conflict, NotFound
+from services.kernel.identity import Actor
+from services.infrastructure.outbox import enqueue_raw
+from services.infrastructure.tables import dead_letters
 
 _SHOWN = ("ce_id", "ce_source", "ce_type", "ce_time")
 

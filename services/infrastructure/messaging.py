@@ -22,15 +22,15 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.envelope import Envelope
-from services.shared import topics
-from services.shared.db import utcnow
-from services.shared.bulk import Insert, Write, insert_skipping_conflicts, write_together
-from services.shared.dispatch import OutboxDispatch
-from services.shared.kafka_security import broker_security, kafka_client_options
-from services.shared.offsets import CommitOnRevoke, OffsetCommits
-from services.shared.outbox import Publisher
-from services.shared.settings import Settings
-from services.shared.tables import dead_letters, processed_messages
+from services.infrastructure import topics
+from services.infrastructure.db import utcnow
+from services.infrastructure.bulk import Insert, Write, insert_skipping_conflicts, write_together
+from services.infrastructure.dispatch import OutboxDispatch
+from services.infrastructure.kafka_security import broker_security, kafka_client_options
+from services.infrastructure.offsets import CommitOnRevoke, OffsetCommits
+from services.infrastructure.outbox import Publisher
+from services.kernel.settings import Settings
+from services.infrastructure.tables import dead_letters, processed_messages
 
 log = logging.getLogger("kimhub.messaging")
 

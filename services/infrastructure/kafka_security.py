@@ -13,7 +13,7 @@ from typing import Any
 from aiokafka.helpers import create_ssl_context
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
-from services.shared.settings import Settings
+from services.kernel.settings import Settings
 
 _SCRAM = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256}
 

@@ -1,7 +1,7 @@
 """Infrastructure tables: the transactional outbox and the consumers' processed-message inbox."""
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, String, Table, Text
 
-from services.shared.db import Json, UtcDateTime, metadata
+from services.infrastructure.db import Json, UtcDateTime, metadata
 
 outbox = Table(
     "outbox",
@@ -15,7 +15,7 @@ outbox = Table(
     Column("published_at", UtcDateTime, nullable=True, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
-    # Set when the committing process publishes the row itself (services/shared/dispatch.py);
+    # Set when the committing process publishes the row itself (services/infrastructure/dispatch.py);
     # the relay leaves the row alone until then.
     Column("lease_until", UtcDateTime, nullable=True),
 )

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy import Text
 
-from services.shared.db import UtcDateTime
+from services.infrastructure.db import UtcDateTime
 
 revision = '0001'
 down_revision = None

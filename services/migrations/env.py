@@ -4,8 +4,8 @@ import asyncio
 
 from alembic import context
 
-from services.shared.db import create_engine
-from services.shared.schema import metadata
+from services.infrastructure.db import create_engine
+from services.migrations.schema import metadata
 
 config = context.config
 

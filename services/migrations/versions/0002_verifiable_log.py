@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
-from services.shared.db import UtcDateTime
+from services.infrastructure.db import UtcDateTime
 
 revision = "0002"
 down_revision = "0001"

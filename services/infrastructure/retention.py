@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.shared.db import utcnow
-from services.shared.periodic import PeriodicTask
-from services.shared.tables import outbox, processed_messages
+from services.infrastructure.db import utcnow
+from services.infrastructure.periodic import PeriodicTask
+from services.infrastructure.tables import outbox, processed_messages
 
 log = logging.getLogger("kimhub.retention")
 IDS_KEPT_AT_LEAST = timedelta(days=2)

@@ -8,8 +8,8 @@ Create Date: 2026-11-22
 import sqlalchemy as sa
 from alembic import op
 
-from services.shared.db import UtcDateTime
-from services.shared.migrations import outbox_notify
+from services.infrastructure.db import UtcDateTime
+from services.migrations import outbox_notify
 
 revision = "0006"
 down_revision = "0005"

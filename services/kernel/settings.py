@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(1, ge=1, description="Partitions of each topic the hub creates")
     topic_replication: int = Field(1, ge=1)
     embedded_broker_port: int = Field(19092, ge=1, le=65535)
-    # Broker authentication (deploy/README.md, services/shared/kafka_security.py): every Kafka client
+    # Broker authentication (deploy/README.md, services/infrastructure/kafka_security.py): every Kafka client
     # of the process uses it; each component (and each office's own consumer) has its own principal.
     kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = Field(
         "PLAINTEXT", description="SASL_SSL in production; SASL_* needs kafka_sasl_username and _password")

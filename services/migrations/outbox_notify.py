@@ -1,7 +1,7 @@
 """The outbox's NOTIFY trigger as migrations 0005 and 0006 create it (shared so the two stay in step)."""
 from alembic import op
 
-from services.shared.outbox_listener import CHANNEL
+from services.infrastructure.outbox_listener import CHANNEL
 
 
 def create(only_rows_for_the_relay: bool) -> None:

@@ -13,9 +13,9 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.envelope import Envelope
-from services.shared.bulk import Insert, Write, write_each, write_together
-from services.shared.db import utcnow
-from services.shared.tables import outbox
+from services.infrastructure.bulk import Insert, Write, write_each, write_together
+from services.infrastructure.db import utcnow
+from services.infrastructure.tables import outbox
 
 log = logging.getLogger("kimhub.outbox")
 

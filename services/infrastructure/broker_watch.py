@@ -10,12 +10,12 @@ from datetime import timedelta
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.shared.db import utcnow
-from services.shared.kafka_security import kafka_client_options
-from services.shared.messaging import ensure_topics
-from services.shared.outbox import requeue
-from services.shared.periodic import PeriodicTask
-from services.shared.settings import Settings
+from services.infrastructure.db import utcnow
+from services.infrastructure.kafka_security import kafka_client_options
+from services.infrastructure.messaging import ensure_topics
+from services.infrastructure.outbox import requeue
+from services.infrastructure.periodic import PeriodicTask
+from services.kernel.settings import Settings
 
 log = logging.getLogger("kimhub.broker-watch")
 

@@ -1,1 +1,0 @@
-"""Infrastructure shared by every service: settings, database, messaging, the embedded broker."""
