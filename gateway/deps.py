@@ -6,7 +6,9 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.audit.log import AuditLog
+from services.bus import MessageBus
 from services.directory.model import Directory
+from services.unit_of_work import HubUnitOfWork
 
 
 @asynccontextmanager
@@ -16,6 +18,16 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncConnection]:
     async with hub.engine.begin() as conn:
         yield conn
     hub.notify_outbox()
+
+
+def bus(request: Request) -> MessageBus:
+    """The commands' handlers: a route builds one command and hands it over."""
+    return request.app.state.hub.bus
+
+
+def new_uow(request: Request) -> HubUnitOfWork:
+    """A unit of work for a read (views)."""
+    return request.app.state.hub.new_uow()
 
 
 def directory(request: Request) -> Directory:

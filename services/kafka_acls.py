@@ -75,9 +75,9 @@ def component_access(office_ids: list[str]) -> dict[str, Access]:
     dlq = topics.dead_letter
     requested, feedback = topics.TRANSFER_REQUESTED, topics.FEEDBACK
     return {
-        # Publishes what a request commits, right after the commit (gate/group_commit.py through
-        # shared/dispatch.py): transfer requests, and refusals on the feedback topic.
-        "gateway": Access(writes=(requested, feedback)),
+        # Publishes what its units of work commit, right after the commit (infrastructure/dispatch.py):
+        # consent events, transfer requests, and refusals and receipts on the feedback topic.
+        "gateway": Access(writes=(topics.CONSENT, requested, feedback)),
         # Consumes requests and receipts; publishes deliveries to the offices' inboxes and
         # withholdings as feedback (gate/worker.py), and what it cannot process to its dead letters.
         "gate": Access(reads=(requested, feedback), group="kimhub-gate",

@@ -14,6 +14,8 @@ from sqlalchemy import text
 from services.audit import keys
 from services.audit.checkpointer import Checkpointer
 from services.audit.log import AuditLog
+from services.bus import MessageBus
+from services.unit_of_work import HubUnitOfWork
 from services.delivery.service import office_delivery_writes, on_office_deliveries, on_office_delivery
 from services.directory.model import Directory, load_directory
 from services.gate.group_commit import GroupCommit
@@ -75,6 +77,7 @@ class Hub:
         self.listener: OutboxListener | None = None
         self.group_commit: GroupCommit | None = None
         self.dispatch: OutboxDispatch | None = None
+        self.bus: MessageBus | None = None
         self._tasks: list[asyncio.Task] = []
         self._offsets: list[OffsetCommits] = []
 
@@ -92,6 +95,7 @@ class Hub:
         self.broker = make_broker(s)
         self.dispatch = OutboxDispatch(self.engine, BrokerPublisher(self.broker), self.notify_outbox,
                                        s.outbox_lease_seconds, enabled=s.outbox_direct)
+        self.bus = MessageBus(self.new_uow, directory=self.directory)
         if "gateway" in self.components:
             self.group_commit = GroupCommit(self.engine, self.directory, self.audit, self.dispatch,
                                             linger=s.group_commit_linger_ms / 1000)
@@ -124,6 +128,10 @@ class Hub:
             self._tasks.append(asyncio.create_task(self.checkpointer.run(), name="checkpointer"))
         log.info("kimhub started: %s; broker %s%s", ", ".join(self.components), s.bootstrap,
                  " (embedded)" if self.embedded else "")
+
+    def new_uow(self) -> HubUnitOfWork:
+        """A unit of work on this process's database; what it commits is published by this process."""
+        return HubUnitOfWork(self.engine, self.audit, self.dispatch)
 
     def notify_outbox(self) -> None:
         if self.relay:

@@ -49,6 +49,10 @@ class AuditLog:
         """Keyed pseudonym (HMAC-SHA256): a leaked log cannot be joined to other data without the key."""
         return "k-" + hmac.new(self._key, person.encode(), sha256).hexdigest()[:40]
 
+    def bound(self, conn: AsyncConnection) -> BoundLog:
+        """This log inside one transaction (a unit of work's ``log``)."""
+        return BoundLog(self, conn)
+
     async def append(self, conn: AsyncConnection, record: LogRecord, head=None) -> int:
         return (await self.append_many(conn, [record], head))[0]
 
@@ -126,6 +130,29 @@ class AuditLog:
             .order_by(t.c.sender_office, t.c.recipient_office, t.c.decision)
         )
         return [{"sender_office": s, "recipient_office": r, "decision": d, "count": n} for s, r, d, n in rows]
+
+
+@dataclass(frozen=True)
+class BoundLog:
+    """The transfer log as a handler sees it: appends and the head lock in its unit of work."""
+
+    log: AuditLog
+    conn: AsyncConnection
+
+    def pseudonym(self, person: str) -> str:
+        return self.log.pseudonym(person)
+
+    async def lock_head(self):
+        return await self.log.lock_head(self.conn)
+
+    async def append(self, record: LogRecord, head=None) -> int:
+        return await self.log.append(self.conn, record, head)
+
+    async def append_many(self, records: Iterable[LogRecord], head=None) -> list[int]:
+        return await self.log.append_many(self.conn, records, head)
+
+    async def prepare_append(self, records: Iterable[LogRecord], head=None) -> tuple[list[int], list[bulk.Write]]:
+        return await self.log.prepare_append(self.conn, records, head)
 
 
 def _columns(seq: int, data: dict, raw: bytes) -> dict:

@@ -1,19 +1,20 @@
-"""One evaluation of a transfer against the consents on record, as used at request and delivery time."""
+"""One evaluation of a transfer against the consents on record, as used at request and delivery time:
+the decision is pure (``decide_many``); the consents come through a port (``ports.ConsentVersions``)."""
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.consent import explain
-from services.consent.domain import Decision, Recipient, TransferFacts, decide
-from services.consent.service import versions_for_many
+from services.consent.domain import ConsentVersion, Decision, Recipient, TransferFacts, decide
 from services.directory.model import Directory
 from services.gate.minimise import PayloadCategories, payload_categories
+from services.gate.ports import ConsentVersions
 from services.gate.statutory import load_routes
 
 LEGAL_BASIS_CONSENT = "Einwilligung: Art. 6 Abs. 1 lit. a, Art. 9 Abs. 2 lit. a DSGVO"
@@ -56,23 +57,27 @@ class Question:
     message_type: str = "referral.v1"
 
 
-async def evaluate(conn: AsyncConnection, directory: Directory, *, sender_office: str, person: str,
-                   recipient_office: str, purpose: str, payload: BaseModel, now: datetime,
-                   message_type: str = "referral.v1") -> Evaluation:
-    """Statutory route if the allowlist has one; otherwise the coverage rule over the consents of
-    the sending office (outbound) and of the receiving office (inbound, the way back)."""
-    question = Question(sender_office, person, recipient_office, purpose, payload, message_type)
-    return (await evaluate_many(conn, directory, [question], now))[0]
-
-
-async def evaluate_many(conn: AsyncConnection, directory: Directory, questions: list[Question],
+async def evaluate_many(consents: ConsentVersions, directory: Directory, questions: list[Question],
                         now: datetime) -> list[Evaluation]:
-    """``evaluate`` for many transfers, with one query for the consents of all of them."""
+    """Read the consents the questions need through the port (one query), then decide."""
     prepared = [_prepare(directory, q) for q in questions]
-    pending = [(q, p) for q, p in zip(questions, prepared) if not isinstance(p, Evaluation)]
-    versions = await versions_for_many(
-        conn, {q.person for q, _ in pending}, {o for q, _ in pending for o in (q.sender_office, q.recipient_office)}
+    pending = [q for q, p in zip(questions, prepared) if not isinstance(p, Evaluation)]
+    versions = await consents.versions_for_many(
+        {q.person for q in pending}, {o for q in pending for o in (q.sender_office, q.recipient_office)}
     ) if pending else {}
+    return _decide(questions, prepared, versions, now)
+
+
+def decide_many(directory: Directory, questions: list[Question], versions: Mapping[str, list[ConsentVersion]],
+                now: datetime) -> list[Evaluation]:
+    """The decision, pure: a statutory route if the allowlist has one; otherwise the coverage rule
+    over the consent versions of the sending office (outbound) and of the receiving office (inbound,
+    the way back), at ``now``."""
+    return _decide(questions, [_prepare(directory, q) for q in questions], versions, now)
+
+
+def _decide(questions: list[Question], prepared: list, versions: Mapping[str, list[ConsentVersion]],
+            now: datetime) -> list[Evaluation]:
     return [p if isinstance(p, Evaluation) else Evaluation(decide(versions.get(q.person, []), p[0], now), p[1])
             for q, p in zip(questions, prepared)]
 

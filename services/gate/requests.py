@@ -18,6 +18,7 @@ from services.audit.log import AuditLog
 from services.checklists import service as checklists
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
+from services.consent.repository import ConsentRepository
 from services.gate.commands import SendTransfer
 from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, Question, digest, evaluate_many
 from services.gate.tables import transfers
@@ -149,7 +150,7 @@ async def decide_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]]
     """Check each transfer against the consents (one query) and compose what accepting or
     refusing it writes."""
     now = utcnow()
-    evaluations = await evaluate_many(conn, directory, [
+    evaluations = await evaluate_many(ConsentRepository(conn), directory, [
         Question(actor.office, out.person, out.recipient_office, out.purpose, out.payload, out.message_type)
         for actor, out in items], now)
     rows, messages, records, outcomes = [], [], [], []

@@ -11,7 +11,7 @@ from contracts.registry import by_model
 from contracts.transfer import Decision, OfficeDeliveryV1, ReceiptV1, TransferRequestedV1, TransferStatus
 from services.audit.log import AuditLog
 from services.audit.record import TransferLogRecord
-from services.consent.service import revoked_at as consent_revoked_at
+from services.consent.repository import ConsentRepository
 from services.directory.model import Directory, UnknownOffice
 from services.gate.evaluate import Question, digest, evaluate_many
 from services.gate.minimise import minimise
@@ -84,7 +84,7 @@ class GateWorker:
         # is then either committed and read here, or waits for this batch and is logged after it.
         head = await self.audit.lock_head(conn)
         now = utcnow()
-        evaluations = await evaluate_many(conn, self.directory, [
+        evaluations = await evaluate_many(ConsentRepository(conn), self.directory, [
             Question(msg.sender_office, msg.person, msg.recipient_office, msg.purpose.value, payload, msg.message_type)
             for msg, payload in todo], now)
         records, messages, delivered, withheld = [], [], [], []
@@ -145,7 +145,7 @@ class GateWorker:
         # The log's head before the consent, as for a decision (the transfer's row first, as there).
         head = await self.audit.lock_head(conn) if row.consent_id else None
         now = utcnow()
-        revoked = await consent_revoked_at(conn, row.consent_id) if row.consent_id else None
+        revoked = await ConsentRepository(conn).revoked_at(row.consent_id) if row.consent_id else None
         if revoked is not None and revoked <= now:
             await self.audit.append(conn, TransferLogRecord(
                 recorded_at=now, transfer_id="r-" + row.id[2:], message_type="receipt.v1",

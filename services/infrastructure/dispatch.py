@@ -65,13 +65,17 @@ class OutboxDispatch:
         self._keeping_books = False
         self._stopping = False
 
+    def begin(self) -> OutboxBatch:
+        """A batch for one transaction: its rows are leased to this dispatch (``committed`` sends them)."""
+        return OutboxBatch(utcnow() + self.lease if self.enabled else None)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[OutboxBatch]:
         """Wrap a database transaction: what it enqueues is sent after it committed.
 
         Enter this *outside* ``engine.begin()``, so its exit runs after the commit; on an
         exception (rolled back) nothing is sent."""
-        batch = OutboxBatch(utcnow() + self.lease if self.enabled else None)
+        batch = self.begin()
         token = current_batch.set(batch)
         try:
             yield batch

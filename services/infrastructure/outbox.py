@@ -35,6 +35,19 @@ current_batch: contextvars.ContextVar[OutboxBatch | None] = contextvars.ContextV
                                                                                    default=None)
 
 
+class Outbox:
+    """The outbox as a handler sees it: messages added in its unit of work, published after the commit."""
+
+    def __init__(self, conn: AsyncConnection):
+        self.conn = conn
+
+    async def add(self, topic: str, envelope: Envelope, body: BaseModel) -> None:
+        await enqueue_many(self.conn, [(topic, envelope, body)])
+
+    async def add_many(self, messages: list[tuple[str, Envelope, BaseModel]]) -> None:
+        await enqueue_many(self.conn, messages)
+
+
 async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:
     """Add a message to the outbox inside the caller's transaction. Key = envelope subject."""
     await enqueue_many(conn, [(topic, envelope, body)])

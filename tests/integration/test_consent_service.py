@@ -1,4 +1,5 @@
-"""The consent service on PostgreSQL: versions are added, never overwritten; every change is published."""
+"""The consent handlers on PostgreSQL, each in its own unit of work: versions are added, never
+overwritten; every change is published; a refused change commits nothing."""
 from __future__ import annotations
 
 import hashlib
@@ -9,15 +10,19 @@ import pytest
 from sqlalchemy import select
 
 from contracts.consent import ConsentTerms, RevocationMethod
-from services.consent import service
+from services.consent import handlers, views
+from services.consent.commands import AmendConsent, RecordConsent, RevokeConsent
+from services.consent.repository import ConsentRepository
+from services.unit_of_work import HubUnitOfWork
 from services.consent.tables import consent_versions
 from services.infrastructure import topics
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.identity import Actor, Role
 from tests.conftest import make_audit_log
 
-AUDIT = make_audit_log()
 from services.infrastructure.tables import outbox
+
+AUDIT = make_audit_log()
 
 CM = Actor("cm.rsk", "rsk-kim", roles=frozenset({Role.CASE_MANAGER}))
 OTHER = Actor("cm.me", "me-kim", roles=frozenset({Role.CASE_MANAGER}))
@@ -39,6 +44,22 @@ V1_TERMS = terms(["stammdaten", "falldaten"])
 V2_TERMS = terms(["stammdaten", "falldaten", "sozialdaten"])
 
 
+def uow(engine) -> HubUnitOfWork:
+    return HubUnitOfWork(engine, AUDIT)
+
+
+async def record(engine, directory, terms_: ConsentTerms, actor: Actor = CM):
+    return await handlers.record(RecordConsent(terms=terms_), actor, uow(engine), directory)
+
+
+async def amend(engine, directory, consent_id: str, terms_: ConsentTerms, actor: Actor = CM):
+    return await handlers.amend(AmendConsent(consent_id=consent_id, terms=terms_), actor, uow(engine), directory)
+
+
+async def revoke(engine, consent_id: str, method: RevocationMethod, actor: Actor = CM):
+    return await handlers.revoke(RevokeConsent(consent_id=consent_id, method=method), actor, uow(engine))
+
+
 async def _versions_rows(conn, consent_id: str):
     return (await conn.execute(
         select(consent_versions).where(consent_versions.c.consent_id == consent_id).order_by(consent_versions.c.version)
@@ -53,18 +74,18 @@ async def _consent_events(conn, person: str):
 
 
 async def test_record_amend_revoke_lifecycle(engine, directory):
-    async with engine.begin() as conn:
-        consent_id, version, person = await service.record(conn, CM, V1_TERMS, directory, AUDIT)
-    assert version == 1
+    recorded = await record(engine, directory, V1_TERMS)
+    consent_id, person = recorded.consent_id, recorded.person
+    assert [v["version"] for v in recorded.versions] == [1]
     async with engine.connect() as conn:
         v1_row = (await _versions_rows(conn, consent_id))[0]
-        view = await service.get(conn, CM, consent_id)
+    view = await views.get(uow(engine), CM, consent_id)
+    assert view == recorded
     assert view.person == person and view.recorded_office == "rsk-kim" and view.revoked_at is None
     assert [v["version"] for v in view.versions] == [1]
     assert ConsentTerms.model_validate(view.versions[0]["terms"]) == V1_TERMS
 
-    async with engine.begin() as conn:
-        assert await service.amend(conn, CM, consent_id, V2_TERMS, directory, AUDIT) == 2
+    assert [v["version"] for v in (await amend(engine, directory, consent_id, V2_TERMS)).versions] == [1, 2]
     async with engine.connect() as conn:
         rows = await _versions_rows(conn, consent_id)
     assert [r.version for r in rows] == [1, 2]
@@ -73,54 +94,49 @@ async def test_record_amend_revoke_lifecycle(engine, directory):
     assert ConsentTerms.model_validate(rows[1].terms) == V2_TERMS
     assert rows[1].recorded_at >= rows[0].recorded_at
 
-    async with engine.begin() as conn:
-        revoked_at = await service.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
+    revoked_at = (await revoke(engine, consent_id, RevocationMethod.WRITTEN)).revoked_at
     assert revoked_at.tzinfo is not None
+    view = await views.get(uow(engine), CM, consent_id)
     async with engine.connect() as conn:
-        view = await service.get(conn, CM, consent_id)
         assert await _versions_rows(conn, consent_id) == rows  # revocation adds no version, changes none
     assert view.revoked_at == revoked_at
     assert view.revoked_by == "cm.rsk"
     assert view.revocation_method == RevocationMethod.WRITTEN.value
 
     with pytest.raises(Conflict):
-        async with engine.begin() as conn:
-            await service.amend(conn, CM, consent_id, V1_TERMS, directory, AUDIT)
+        await amend(engine, directory, consent_id, V1_TERMS)
     with pytest.raises(Conflict):
-        async with engine.begin() as conn:
-            await service.revoke(conn, CM, consent_id, RevocationMethod.ORAL, AUDIT)
+        await revoke(engine, consent_id, RevocationMethod.ORAL)
     async with engine.connect() as conn:
         assert len(await _versions_rows(conn, consent_id)) == 2
         assert len(await _consent_events(conn, person)) == 3  # the refused changes published nothing
 
 
 async def test_other_office_sees_nothing(engine, directory):
-    async with engine.begin() as conn:
-        consent_id, _, person = await service.record(conn, CM, V1_TERMS, directory, AUDIT)
+    recorded = await record(engine, directory, V1_TERMS)
+    consent_id, person = recorded.consent_id, recorded.person
     for attempt in (
-        lambda conn: service.get(conn, OTHER, consent_id),
-        lambda conn: service.amend(conn, OTHER, consent_id, V2_TERMS, directory, AUDIT),
-        lambda conn: service.revoke(conn, OTHER, consent_id, RevocationMethod.ELECTRONIC, AUDIT),
+        lambda: views.get(uow(engine), OTHER, consent_id),
+        lambda: amend(engine, directory, consent_id, V2_TERMS, actor=OTHER),
+        lambda: revoke(engine, consent_id, RevocationMethod.ELECTRONIC, actor=OTHER),
     ):
         with pytest.raises(NotFound):
-            async with engine.begin() as conn:
-                await attempt(conn)
+            await attempt()
+    assert await views.of_person(uow(engine), OTHER, person) == []
+    view = await views.get(uow(engine), CM, consent_id)
+    assert view.revoked_at is None and len(view.versions) == 1
     async with engine.connect() as conn:
-        assert await service.list_for_person(conn, OTHER, person) == []
-        assert await service.versions_for(conn, person, OTHER.office) == []
-        view = await service.get(conn, CM, consent_id)
-        assert view.revoked_at is None and len(view.versions) == 1
+        assert await ConsentRepository(conn).versions_for_many([person], [OTHER.office]) == {}
         assert len(await _consent_events(conn, person)) == 1
 
 
 async def test_versions_for_and_outbox_events(engine, directory):
-    async with engine.begin() as conn:
-        consent_id, _, person = await service.record(conn, CM, V1_TERMS, directory, AUDIT)
-    async with engine.begin() as conn:
-        await service.amend(conn, CM, consent_id, V2_TERMS, directory, AUDIT)
+    recorded = await record(engine, directory, V1_TERMS)
+    consent_id, person = recorded.consent_id, recorded.person
+    await amend(engine, directory, consent_id, V2_TERMS)
 
     async with engine.connect() as conn:
-        v1, v2 = await service.versions_for(conn, person, CM.office)
+        v1, v2 = (await ConsentRepository(conn).versions_for_many([person], [CM.office]))[person]
     assert (v1.consent_id, v1.version, v2.version) == (consent_id, 1, 2)
     assert v1.person == v2.person == person and v1.recorded_office == "rsk-kim"
     assert v1.municipality == "05382068"
@@ -132,10 +148,9 @@ async def test_versions_for_and_outbox_events(engine, directory):
     assert v1.provisions[0].kind == "abh" and v1.provisions[0].office is None
     assert v1.valid_from == datetime(2025, 1, 1, tzinfo=timezone.utc)
 
-    async with engine.begin() as conn:
-        revoked_at = await service.revoke(conn, CM, consent_id, RevocationMethod.ORAL, AUDIT)
+    revoked_at = (await revoke(engine, consent_id, RevocationMethod.ORAL)).revoked_at
     async with engine.connect() as conn:
-        versions = await service.versions_for(conn, person, CM.office)
+        versions = (await ConsentRepository(conn).versions_for_many([person], [CM.office]))[person]
         events = await _consent_events(conn, person)
     assert [v.version for v in versions] == [1, 2]
     assert all(v.revoked_at == revoked_at for v in versions)
@@ -147,7 +162,7 @@ async def test_versions_for_and_outbox_events(engine, directory):
     for h in headers:
         assert h["ce_specversion"] == "1.0"
         assert h["ce_subject"] == person
-        assert h["ce_source"] == service.SOURCE
+        assert h["ce_source"] == handlers.SOURCE
         assert h["content-type"] == "application/json"
         assert h["ce_dataschema"].startswith("urn:kimhub:schema:")
         datetime.fromisoformat(h["ce_time"].replace("Z", "+00:00"))

@@ -17,7 +17,7 @@ from contracts.envelope import Envelope
 from contracts.transfer import OfficeDeliveryV1, RefusalV1, TransferRequestedV1
 from services.audit.record import TransferLogRecord
 from services.audit.tables import transfer_log
-from services.consent import service as consents
+from tests.support import consents
 from services.gate import requests
 from services.gate.commands import SendTransfer
 from services.gate.evaluate import digest

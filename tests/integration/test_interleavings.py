@@ -20,7 +20,7 @@ from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import ReceiptV1, TransferRequestedV1
 from services.audit.tables import transfer_log
-from services.consent import service as consents
+from tests.support import consents
 from services.consent.tables import consents as consents_table
 from services.directory.model import load_directory
 from services.gate import requests

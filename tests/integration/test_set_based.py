@@ -19,7 +19,7 @@ from contracts.transfer import TransferStatus
 from services.audit import merkle
 from services.audit.log import inclusion_proof, tree_head
 from services.audit.tables import transfer_log
-from services.consent import service as consents
+from tests.support import consents
 from services.delivery.service import on_office_deliveries
 from services.delivery.tables import inbox_items
 from services.directory.model import UnknownOffice

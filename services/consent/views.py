@@ -1,0 +1,43 @@
+"""Reading consents: a case manager sees only the consents of their own office."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.kernel.errors import NotFound
+from services.kernel.identity import Actor
+from services.unit_of_work import HubUnitOfWork
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    consent_id: str
+    person: str
+    recorded_office: str
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revocation_method: str | None
+    versions: list[dict]  # {version, terms, recorded_by, recorded_at}
+
+
+async def get(uow: HubUnitOfWork, actor: Actor, consent_id: str) -> ConsentView:
+    async with uow:
+        consent = await uow.consents.get(consent_id)
+        if consent is None or consent.recorded_office != actor.office:
+            raise NotFound("Einwilligung nicht gefunden.", field="consent_id")
+        return await view(uow, consent)
+
+
+async def of_person(uow: HubUnitOfWork, actor: Actor, person: str) -> list[ConsentView]:
+    async with uow:
+        return [await view(uow, c) for c in await uow.consents.of_person(person, actor.office)]
+
+
+async def view(uow: HubUnitOfWork, consent) -> ConsentView:
+    versions = await uow.consents.versions(consent.id)
+    return ConsentView(
+        consent_id=consent.id, person=consent.person, recorded_office=consent.recorded_office,
+        revoked_at=consent.revoked_at, revoked_by=consent.revoked_by, revocation_method=consent.revocation_method,
+        versions=[{"version": v.version, "terms": v.terms, "recorded_by": v.recorded_by, "recorded_at": v.recorded_at}
+                  for v in versions],
+    )

@@ -1,0 +1,69 @@
+"""The unit of work: one database transaction that a handler opens, works in through repositories,
+and commits once (*Architecture Patterns with Python*, ch. 6).
+
+    async with uow:
+        consent = await uow.consents.get(consent_id)
+        ...
+        await uow.commit()
+
+Leaving the block without ``commit`` rolls back. Messages the handler put on the outbox are written
+in the same transaction and published after the commit (by this process, ``dispatch.py``, or by the
+relay); after a rollback nothing is published. Subclasses add their repositories in ``_start``.
+"""
+from __future__ import annotations
+
+from contextvars import Token
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.infrastructure.dispatch import OutboxDispatch
+from services.infrastructure.outbox import Outbox, OutboxBatch, current_batch
+
+
+class UnitOfWork:
+    def __init__(self, engine: AsyncEngine | None, dispatch: OutboxDispatch | None = None,
+                 joining: AsyncConnection | None = None):
+        """``joining``: work in a transaction the caller holds (tests that interleave transactions):
+        ``commit`` and the end of the block leave it to the caller."""
+        self.engine = engine
+        self.dispatch = dispatch
+        self._joining = joining
+        self.conn: AsyncConnection | None = None
+        self._batch: OutboxBatch | None = None
+        self._token: Token | None = None
+        self._committed = False
+
+    async def __aenter__(self) -> UnitOfWork:
+        if self.conn is not None:
+            raise RuntimeError("a unit of work is entered once")
+        self._batch = self.dispatch.begin() if self.dispatch else OutboxBatch(None)
+        self._token = current_batch.set(self._batch)
+        if self._joining is not None:
+            self.conn = self._joining
+        else:
+            self.conn = await self.engine.connect()
+            await self.conn.begin()
+        self.outbox = Outbox(self.conn)
+        self._start(self.conn)
+        return self
+
+    def _start(self, conn: AsyncConnection) -> None:
+        """Bind the repositories to the transaction (subclasses)."""
+
+    async def commit(self) -> None:
+        if self._joining is None:
+            await self.conn.commit()
+        self._committed = True
+
+    async def __aexit__(self, *exc) -> None:
+        try:
+            if self._joining is None:
+                try:
+                    if not self._committed:
+                        await self.conn.rollback()
+                finally:
+                    await self.conn.close()
+        finally:
+            current_batch.reset(self._token)
+        if self._committed and self.dispatch:
+            self.dispatch.committed(self._batch)

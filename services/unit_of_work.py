@@ -1,0 +1,24 @@
+"""The hub's unit of work: one transaction and every context's repositories in it, plus the
+transfer log and the outbox (``services/infrastructure/uow.py`` does the transaction)."""
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.audit.log import AuditLog, BoundLog
+from services.consent.repository import ConsentRepository
+from services.infrastructure.dispatch import OutboxDispatch
+from services.infrastructure.uow import UnitOfWork
+
+
+class HubUnitOfWork(UnitOfWork):
+    consents: ConsentRepository
+    log: BoundLog
+
+    def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
+                 joining: AsyncConnection | None = None):
+        super().__init__(engine, dispatch, joining)
+        self.audit = audit
+
+    def _start(self, conn: AsyncConnection) -> None:
+        self.consents = ConsentRepository(conn)
+        self.log = self.audit.bound(conn)
