@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.admin.repository import DeadLetterRepository
 from services.audit.log import AuditLog, BoundLog
+from services.checklists.repository import ChecklistRepository
 from services.consent.repository import ConsentRepository
+from services.delivery.repository import InboxRepository
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.uow import UnitOfWork
 
 
 class HubUnitOfWork(UnitOfWork):
     consents: ConsentRepository
+    checklists: ChecklistRepository
+    inbox: InboxRepository
+    dead_letters: DeadLetterRepository
     log: BoundLog
 
     def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
@@ -21,4 +27,7 @@ class HubUnitOfWork(UnitOfWork):
 
     def _start(self, conn: AsyncConnection) -> None:
         self.consents = ConsentRepository(conn)
+        self.checklists = ChecklistRepository(conn)
+        self.inbox = InboxRepository(conn)
+        self.dead_letters = DeadLetterRepository(conn)
         self.log = self.audit.bound(conn)

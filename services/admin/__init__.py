@@ -1,0 +1,1 @@
+"""Administration: dead-lettered messages and their replay."""

@@ -1,0 +1,9 @@
+"""The office inboxes in the database."""
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class InboxRepository:
+    def __init__(self, conn: AsyncConnection):
+        self.conn = conn
