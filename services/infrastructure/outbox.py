@@ -36,16 +36,21 @@ current_batch: contextvars.ContextVar[OutboxBatch | None] = contextvars.ContextV
 
 
 class Outbox:
-    """The outbox as a handler sees it: messages added in its unit of work, published after the commit."""
+    """The outbox as a handler sees it: messages added in its unit of work, written at its commit
+    (with the staged rows: ``UnitOfWork.flush``) and published after it, in the order added."""
 
-    def __init__(self, conn: AsyncConnection):
-        self.conn = conn
+    def __init__(self) -> None:
+        self._messages: list[tuple[str, Envelope, BaseModel]] = []
 
     async def add(self, topic: str, envelope: Envelope, body: BaseModel) -> None:
-        await enqueue_many(self.conn, [(topic, envelope, body)])
+        self._messages.append((topic, envelope, body))
 
     async def add_many(self, messages: list[tuple[str, Envelope, BaseModel]]) -> None:
-        await enqueue_many(self.conn, messages)
+        self._messages.extend(messages)
+
+    def take(self) -> list[tuple[str, Envelope, BaseModel]]:
+        messages, self._messages = self._messages, []
+        return messages
 
 
 async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:

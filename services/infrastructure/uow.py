@@ -6,9 +6,11 @@ and commits once (*Architecture Patterns with Python*, ch. 6).
         ...
         await uow.commit()
 
-Leaving the block without ``commit`` rolls back. Messages the handler put on the outbox are written
-in the same transaction and published after the commit (by this process, ``dispatch.py``, or by the
-relay); after a rollback nothing is published. Subclasses add their repositories in ``_start``.
+Leaving the block without ``commit`` rolls back. Messages the handler put on the outbox, and rows a
+repository staged (``stage``: inserts and updates as ``bulk`` writes), are written at the commit, in
+the same transaction: on PostgreSQL as ONE statement (``outbox.enqueue_together``), a round trip
+per table saved. They are published after the commit (by this process, ``dispatch.py``, or by the
+relay); after a rollback nothing is. Subclasses add their repositories in ``_start``.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from contextvars import Token
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.infrastructure.dispatch import OutboxDispatch
-from services.infrastructure.outbox import Outbox, OutboxBatch, current_batch
+from services.infrastructure.bulk import Write
+from services.infrastructure.outbox import Outbox, OutboxBatch, current_batch, enqueue_together
 
 
 class UnitOfWork:
@@ -32,6 +35,7 @@ class UnitOfWork:
         self._batch: OutboxBatch | None = None
         self._token: Token | None = None
         self._committed = False
+        self._staged: list[Write] = []
 
     async def __aenter__(self) -> UnitOfWork:
         if self.conn is not None:
@@ -43,14 +47,26 @@ class UnitOfWork:
         else:
             self.conn = await self.engine.connect()
             await self.conn.begin()
-        self.outbox = Outbox(self.conn)
+        self.outbox = Outbox()
         self._start(self.conn)
         return self
 
     def _start(self, conn: AsyncConnection) -> None:
         """Bind the repositories to the transaction (subclasses)."""
 
+    def stage(self, *writes: Write) -> None:
+        """Rows to write at the commit, with the outbox rows (order kept; a write of no rows is skipped)."""
+        self._staged.extend(w for w in writes if w.rows)
+
+    async def flush(self) -> None:
+        """Write what is staged now (a handler that must read it back before the commit)."""
+        writes, messages = self._staged, self.outbox.take()
+        self._staged = []
+        if writes or messages:
+            await enqueue_together(self.conn, writes, messages)
+
     async def commit(self) -> None:
+        await self.flush()
         if self._joining is None:
             await self.conn.commit()
         self._committed = True

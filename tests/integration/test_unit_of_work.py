@@ -81,3 +81,22 @@ async def test_a_unit_joining_a_transaction_leaves_the_commit_to_its_holder(engi
         assert await _outbox_rows(engine, env.id) == 0  # not committed yet: the holder decides
         await conn.rollback()
     assert await _outbox_rows(engine, env.id) == 0
+
+
+async def test_staged_rows_and_messages_are_written_together_at_the_commit(engine):
+    from services.infrastructure.bulk import Insert
+    from services.infrastructure.tables import processed_messages
+
+    topic, env, body = _message(5)
+    claim = {"consumer": "uow-test", "ce_source": "urn:test", "ce_id": env.id, "processed_at": utcnow()}
+    async with HubUnitOfWork(engine, AUDIT) as uow:
+        uow.stage(Insert(processed_messages, [claim]))
+        await uow.outbox.add(topic, env, body)
+        async with engine.connect() as other:  # nothing is written before the commit
+            assert await other.scalar(select(func.count()).select_from(processed_messages)
+                                      .where(processed_messages.c.ce_id == env.id)) == 0
+        await uow.commit()
+    assert await _outbox_rows(engine, env.id) == 1
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(processed_messages)
+                                 .where(processed_messages.c.ce_id == env.id)) == 1
