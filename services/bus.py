@@ -2,7 +2,9 @@
 (*Architecture Patterns with Python*, ch. 13: ``bootstrap`` and ``inject_dependencies``).
 
 An entrypoint builds a command and calls ``bus.handle(command, actor)``; the handler gets a fresh
-unit of work and only the dependencies its signature names.
+unit of work and only the dependencies its signature names. Commands of a kind that arrive together
+in numbers (referrals) are handled together: ``BATCHED`` names their ``*_many`` handler, which gets
+the group in one unit of work (``infrastructure/group_commit.py``).
 """
 from __future__ import annotations
 
@@ -11,8 +13,19 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from services.admin import handlers as admin
+from services.admin.commands import ReplayDeadLetter
+from services.audit import handlers as audit
+from services.audit.commands import AddCosignature, ReportAccess
+from services.checklists import handlers as checklists
+from services.checklists.commands import CreatePrecheck, PublishTemplate, UploadDocument
 from services.consent import handlers as consent
 from services.consent.commands import AmendConsent, RecordConsent, RevokeConsent
+from services.delivery import handlers as delivery
+from services.delivery.commands import ConfirmReceipt
+from services.gate import handlers as gate
+from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
+from services.infrastructure.group_commit import GroupCommit
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
 
@@ -20,20 +33,51 @@ COMMAND_HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     RecordConsent: consent.record,
     AmendConsent: consent.amend,
     RevokeConsent: consent.revoke,
+    AddCosignature: audit.add_cosignature,
+    ReportAccess: audit.report_access,
+    ReplayDeadLetter: admin.replay,
+    PublishTemplate: checklists.publish,
+    CreatePrecheck: checklists.create_precheck,
+    UploadDocument: checklists.upload_document,
+    ConfirmReceipt: delivery.confirm_receipt,
+    SendTransfer: gate.send,
+    Reply: gate.reply,
+    SendNaturalisationNotice: gate.notify_naturalisation,
+}
+# Commands gathered into groups: the handler for a group, given [(command, actor)] and one unit of work.
+BATCHED: dict[type, Callable[..., Awaitable[list[Any]]]] = {
+    SendTransfer: gate.send_many,
 }
 
 
 class MessageBus:
-    def __init__(self, uow: Callable[[], HubUnitOfWork], **dependencies: Any):
+    def __init__(self, uow: Callable[[], HubUnitOfWork], group_linger: float = 0.004, **dependencies: Any):
         self.uow = uow
         self._handlers = {command: _inject(handler, dependencies) for command, handler in COMMAND_HANDLERS.items()}
+        self._groups = {command: GroupCommit(self._grouped(_inject(handler, dependencies, first=("items", "uow"))),
+                                             linger=group_linger)
+                        for command, handler in BATCHED.items()}
 
     async def handle(self, command: Any, actor: Actor) -> Any:
+        group = self._groups.get(type(command))
+        if group is not None:
+            return await group.submit(command, actor)
         return await self._handlers[type(command)](command, actor, self.uow())
 
+    def _grouped(self, handle_many):
+        async def handle(items: list[tuple[Any, Actor]]) -> list[Any]:
+            return await handle_many(items, self.uow())
+        return handle
 
-def _inject(handler: Callable[..., Awaitable[Any]], dependencies: dict[str, Any]) -> Callable[..., Awaitable[Any]]:
-    wanted = set(inspect.signature(handler).parameters) - {"cmd", "actor", "uow"}
+    async def stop(self) -> None:
+        """Finish the groups already submitted."""
+        for group in self._groups.values():
+            await group.stop()
+
+
+def _inject(handler: Callable[..., Awaitable[Any]], dependencies: dict[str, Any],
+            first: tuple[str, ...] = ("cmd", "actor", "uow")) -> Callable[..., Awaitable[Any]]:
+    wanted = set(inspect.signature(handler).parameters) - set(first)
     missing = wanted - set(dependencies)
     if missing:
         raise TypeError(f"{handler.__qualname__} needs {', '.join(sorted(missing))}")
