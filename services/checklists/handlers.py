@@ -1,0 +1,95 @@
+"""Publish a template version, store a pre-check, store an uploaded document: one handler each, one
+unit of work, one commit. Nothing is changed afterwards: earlier cases keep their template version."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date
+
+from pydantic import ValidationError
+
+from services.checklists.commands import CreatePrecheck, PublishTemplate, UploadDocument
+from services.checklists.catalogue import PublishError, TemplateExpired, TemplateNotFound
+from services.checklists.model import Template, TemplateError, parse_template
+from services.checklists.precheck import hints, precheck
+from services.checklists.sniff import sniff_media_type
+from services.checklists.views import own_precheck
+from services.directory.model import Directory
+from services.infrastructure.db import utcnow
+from services.kernel.errors import Conflict, Forbidden, InvalidInput, UnsupportedMediaType
+from services.kernel.identity import Actor
+from services.unit_of_work import HubUnitOfWork
+
+
+async def publish(cmd: PublishTemplate, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> dict:
+    """The owning office's admin publishes a new template version; earlier cases keep theirs."""
+    try:
+        template = parse_template(cmd.template, "request body")
+    except TemplateError as exc:
+        raise InvalidInput(str(exc), field="body") from None
+    office = directory.office(actor.office)
+    if office.kind != template.owner_office_kind or (template.owner_office and template.owner_office != office.id):
+        raise Forbidden("Nur die zuständige Stelle darf diese Vorlage veröffentlichen.", field="owner_office_kind")
+    async with uow:
+        try:
+            (await uow.checklists.catalogue()).publish(template)
+        except PublishError as exc:
+            raise Conflict(str(exc), field="version") from None
+        await uow.checklists.add_version(template, actor.user, actor.office, utcnow())
+        await uow.commit()
+    return {"procedure": template.procedure, "version": template.version, "valid_from": template.valid_from,
+            "valid_until": template.valid_until}
+
+
+async def create_precheck(cmd: CreatePrecheck, actor: Actor, uow: HubUnitOfWork) -> dict:
+    """A pre-check of the person's documents against the template version current on ``checked_on``:
+    advice (open items, hints), never a decision."""
+    today = cmd.checked_on or utcnow().date()
+    async with uow:
+        template = _current_template(await uow.checklists.catalogue(), cmd.procedure, today)
+        referenced = {d for entry in cmd.statuses.values() if isinstance(entry, dict)
+                      for d in entry.get("documents", [])}
+        found = await uow.checklists.document_ids_of(referenced, actor.office, cmd.person)
+        if missing := sorted(referenced - found):
+            raise InvalidInput(f"Unbekannte Dokumente: {', '.join(missing)}", field="items")
+        try:
+            result = precheck(template, cmd.facts, cmd.statuses, today)
+            derived = [str(h) for h in hints(template, cmd.facts, today)]
+        except ValidationError as exc:
+            raise InvalidInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
+                               field="facts") from None
+        precheck_id = f"pc-{uuid.uuid4().hex}"
+        await uow.checklists.add_precheck(
+            precheck_id, actor.office, cmd.person, template, today, cmd.facts, cmd.statuses,
+            result.model_dump(mode="json"), derived, result.complete, actor.user, utcnow())
+        stored = await own_precheck(uow, actor, precheck_id)
+        await uow.commit()
+    return stored
+
+
+def _current_template(catalogue, procedure: str, today: date) -> Template:
+    try:
+        return catalogue.current(procedure, today)
+    except TemplateExpired as exc:
+        raise Conflict(f"Die Vorlage ist abgelaufen und kann nicht für neue Vorprüfungen genutzt werden: {exc}",
+                       field="procedure") from None
+    except TemplateNotFound:
+        raise InvalidInput("Unbekannte oder noch nicht gültige Vorlage.", field="procedure") from None
+
+
+async def upload_document(cmd: UploadDocument, actor: Actor, uow: HubUnitOfWork) -> dict:
+    """A copy of a PDF, JPEG or PNG document (the type recognised from the content) for one person."""
+    actual = sniff_media_type(cmd.content)
+    if actual is None:
+        raise UnsupportedMediaType("Nur PDF, JPEG oder PNG (am Inhalt erkannt) sind erlaubt.", field="body")
+    if cmd.declared_type and cmd.declared_type.split(";")[0].strip() != actual:
+        raise InvalidInput(f"Angegebener Typ {cmd.declared_type} passt nicht zum Inhalt ({actual}).",
+                           field="content-type")
+    doc_id = f"d-{uuid.uuid4().hex}"
+    digest = hashlib.sha256(cmd.content).hexdigest()
+    async with uow:
+        await uow.checklists.add_document(doc_id, actor.office, cmd.person, cmd.title, actual, digest, cmd.content,
+                                          actor.user, utcnow())
+        await uow.commit()
+    return {"document_id": doc_id, "media_type": actual, "sha256": digest, "size": len(cmd.content),
+            "title": cmd.title}
