@@ -26,10 +26,10 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.audit import log as audit_log  # noqa: E402
 from services.audit.checkpoint import NoteSigner  # noqa: E402
 from services.audit.checkpointer import Checkpointer  # noqa: E402
 from services.audit.log import AuditLog  # noqa: E402
+from services.audit.repository import AuditRepository  # noqa: E402
 from services.audit.record import TransferLogRecord  # noqa: E402
 from services.infrastructure import migrate  # noqa: E402
 from services.infrastructure.db import create_engine  # noqa: E402
@@ -76,17 +76,18 @@ async def bench(server: str, n: int, workdir: Path) -> dict:
         rng = random.Random(1)
         samples = []
         async with engine.connect() as conn:
+            audit_log = AuditRepository(conn)
             for _ in range(20):  # warm-up
-                await audit_log.inclusion_proof(conn, rng.randrange(n), n)
+                await audit_log.inclusion_proof(rng.randrange(n), n)
             for _ in range(1000):
                 t = time.perf_counter()
-                await audit_log.inclusion_proof(conn, rng.randrange(n), n)
+                await audit_log.inclusion_proof(rng.randrange(n), n)
                 samples.append((time.perf_counter() - t) * 1000)
             export = workdir / f"log-{n}.jsonl"
             with open(export, "w") as f:
-                async for line in audit_log.export(conn):
+                async for line in audit_log.export():
                     f.write(line)
-            (workdir / f"cp-{n}.txt").write_text((await audit_log.latest_checkpoint(conn)).note)
+            (workdir / f"cp-{n}.txt").write_text((await audit_log.latest_checkpoint()).note)
     finally:
         await engine.dispose()
         await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -95,7 +95,8 @@ class Hub:
         self.broker = make_broker(s)
         self.dispatch = OutboxDispatch(self.engine, BrokerPublisher(self.broker), self.notify_outbox,
                                        s.outbox_lease_seconds, enabled=s.outbox_direct)
-        self.bus = MessageBus(self.new_uow, directory=self.directory)
+        self.bus = MessageBus(self.new_uow, directory=self.directory, settings=s, signer=self.signer,
+                              cosigners=self.cosigners)
         if "gateway" in self.components:
             self.group_commit = GroupCommit(self.engine, self.directory, self.audit, self.dispatch,
                                             linger=s.group_commit_linger_ms / 1000)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.admin.repository import DeadLetterRepository
 from services.audit.log import AuditLog, BoundLog
+from services.audit.repository import AuditRepository
 from services.checklists.repository import ChecklistRepository
 from services.consent.repository import ConsentRepository
 from services.delivery.repository import InboxRepository
@@ -30,4 +31,5 @@ class HubUnitOfWork(UnitOfWork):
         self.checklists = ChecklistRepository(conn)
         self.inbox = InboxRepository(conn)
         self.dead_letters = DeadLetterRepository(conn)
+        self.audit_log = AuditRepository(conn)
         self.log = self.audit.bound(conn)

@@ -84,18 +84,19 @@ def run(args, settings) -> int:
 
 
 async def _from_database(args, settings) -> int:
-    from services.audit import log as audit_log
+    from services.audit.repository import AuditRepository
     from services.infrastructure.db import create_engine
 
     engine = create_engine(settings.effective_database_url, settings.db_pool_size)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         async with engine.connect() as conn:
+            log = AuditRepository(conn)
             if args.audit_command == "export":
-                async for line in audit_log.export(conn):
+                async for line in log.export():
                     out.write(line)
             else:
-                row = await audit_log.latest_checkpoint(conn)
+                row = await log.latest_checkpoint()
                 if row is None:
                     print("no checkpoint yet", file=sys.stderr)
                     return 1

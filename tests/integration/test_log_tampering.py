@@ -16,10 +16,10 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 import pytest
 
-from services.audit import log as audit_log
 from services.audit import merkle
 from services.audit.checkpoint import NoteSigner
 from services.audit.checkpointer import Checkpointer
+from services.audit.repository import AuditRepository
 from services.audit.record import ConsentLogRecord, TransferLogRecord, canonical_json
 from services.migrations import migrate
 from services.infrastructure.db import create_engine
@@ -73,7 +73,7 @@ async def template(tmp_path_factory):
                 await AUDIT.append_many(conn, list(_records(20, half)))
             await checkpointer.checkpoint()
             async with engine.connect() as conn:
-                (files / f"cp{half + 20}.txt").write_text((await audit_log.latest_checkpoint(conn)).note)
+                (files / f"cp{half + 20}.txt").write_text((await AuditRepository(conn).latest_checkpoint()).note)
     finally:
         await engine.dispose()
     yield name, files
@@ -103,7 +103,7 @@ async def copy(template, tmp_path):
         export = tmp_path / "log.jsonl"
         try:
             async with engine.connect() as conn:
-                export.write_text("".join([line async for line in audit_log.export(conn)]))
+                export.write_text("".join([line async for line in AuditRepository(conn).export()]))
         finally:
             await engine.dispose()
         args = [sys.executable, "-m", "services.cli", "audit", "verify", "--log", str(export),

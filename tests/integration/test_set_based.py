@@ -17,7 +17,7 @@ from contracts.consent import RevocationMethod
 from contracts.envelope import Envelope
 from contracts.transfer import TransferStatus
 from services.audit import merkle
-from services.audit.log import inclusion_proof, tree_head
+from services.audit.repository import AuditRepository
 from services.audit.tables import transfer_log
 from tests.support import consents
 from services.delivery.service import on_office_deliveries
@@ -40,11 +40,11 @@ async def _log_is_consistent(engine) -> None:
     stored tree nodes leads to the head's root."""
     async with engine.connect() as conn:
         records = (await conn.execute(select(transfer_log.c.record).order_by(transfer_log.c.seq))).scalars().all()
-        size, root = await tree_head(conn)
+        size, root = await AuditRepository(conn).tree_head()
         leaves = [merkle.leaf_hash(r.encode()) for r in records]
         assert size == len(records) and root == merkle.root_of(leaves)[1]
         for index in range(size):
-            proof = await inclusion_proof(conn, index, size)
+            proof = await AuditRepository(conn).inclusion_proof(index, size)
             assert merkle.verify_inclusion(leaves[index], index, size, proof, root)
 
 

@@ -13,8 +13,14 @@ async def handler(cmd, actor, uow, directory):
     return cmd, actor, uow, directory
 
 
+def only(monkeypatch, handlers: dict) -> None:
+    """The bus with these handlers alone (the real ones need dependencies these tests do not give)."""
+    monkeypatch.setattr(bus, "COMMAND_HANDLERS", handlers)
+    monkeypatch.setattr(bus, "BATCHED", {}, raising=False)
+
+
 async def test_a_handler_gets_a_fresh_unit_of_work_and_the_dependencies_it_names(monkeypatch):
-    monkeypatch.setitem(bus.COMMAND_HANDLERS, Command, handler)
+    only(monkeypatch, {Command: handler})
     units = iter(["uow-1", "uow-2"])
     message_bus = MessageBus(lambda: next(units), directory="the directory", clock="unused")
     command = Command()
@@ -23,7 +29,7 @@ async def test_a_handler_gets_a_fresh_unit_of_work_and_the_dependencies_it_names
 
 
 def test_a_handler_that_needs_a_dependency_nobody_provides_fails_at_start_up(monkeypatch):
-    monkeypatch.setitem(bus.COMMAND_HANDLERS, Command, handler)
+    only(monkeypatch, {Command: handler})
     with pytest.raises(TypeError, match="needs directory"):
         MessageBus(lambda: None)
 
