@@ -4,9 +4,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from gateway.auth import require
-from gateway.deps import unit_of_work
+from gateway.deps import bus, new_uow
 from gateway.params import Int64
-from services.infrastructure import dead_letters
+from services.admin import views
+from services.admin.commands import ReplayDeadLetter
 from services.kernel.identity import Actor, Role
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -16,11 +17,9 @@ admin = require(Role.ADMIN)
 @router.get("/dead-letters")
 async def list_dead_letters(request: Request, include_replayed: bool = False,
                             limit: Annotated[Int64, Query(ge=1, le=1000)] = 100, actor: Actor = Depends(admin)):
-    async with unit_of_work(request) as conn:
-        return {"items": await dead_letters.list_dead_letters(conn, include_replayed, limit)}
+    return await views.dead_letters(new_uow(request), actor, include_replayed, limit)
 
 
 @router.post("/dead-letters/{dead_letter_id}/replay")
 async def replay(dead_letter_id: Int64, request: Request, actor: Actor = Depends(admin)):
-    async with unit_of_work(request) as conn:
-        return await dead_letters.replay(conn, actor, dead_letter_id)
+    return await bus(request).handle(ReplayDeadLetter(dead_letter_id=dead_letter_id), actor)

@@ -1,9 +1,35 @@
-"""Dead-lettered messages in the database."""
+"""Dead-lettered messages in the database (``messaging.dead_letter`` writes them)."""
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.infrastructure.outbox import enqueue_raw
+from services.infrastructure.tables import dead_letters
 
 
 class DeadLetterRepository:
     def __init__(self, conn: AsyncConnection):
         self.conn = conn
+
+    async def latest(self, include_replayed: bool = False, limit: int = 100) -> list:
+        """The newest dead letters first; without ``include_replayed`` only those not replayed yet."""
+        q = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
+        if not include_replayed:
+            q = q.where(dead_letters.c.replayed_at.is_(None))
+        return (await self.conn.execute(q)).all()
+
+    async def get_for_update(self, dead_letter_id: int):
+        """The dead letter, locked until the transaction ends (one replay at a time), or None."""
+        return (await self.conn.execute(select(dead_letters).where(dead_letters.c.id == dead_letter_id)
+                                        .with_for_update())).first()
+
+    async def requeue(self, letter) -> None:
+        """Put the original message (key, headers and bytes as received) on the outbox for its original topic."""
+        await enqueue_raw(self.conn, letter.topic, letter.key or "", dict(letter.headers), bytes(letter.value))
+
+    async def mark_replayed(self, dead_letter_id: int, now: datetime, by: str) -> None:
+        await self.conn.execute(update(dead_letters).where(dead_letters.c.id == dead_letter_id)
+                                .values(replayed_at=now, replayed_by=by))

@@ -1,0 +1,22 @@
+"""Replay a dead-lettered message: once, through the outbox, to its original topic."""
+from __future__ import annotations
+
+from services.admin.commands import ReplayDeadLetter
+from services.infrastructure.db import utcnow
+from services.kernel.errors import Conflict, NotFound
+from services.kernel.identity import Actor
+from services.unit_of_work import HubUnitOfWork
+
+
+async def replay(cmd: ReplayDeadLetter, actor: Actor, uow: HubUnitOfWork) -> dict:
+    async with uow:
+        letter = await uow.dead_letters.get_for_update(cmd.dead_letter_id)
+        if letter is None:
+            raise NotFound("Nachricht nicht gefunden.", field="id")
+        if letter.replayed_at is not None:
+            raise Conflict("Die Nachricht wurde bereits erneut zugestellt.", field="id")
+        await uow.dead_letters.requeue(letter)
+        now = utcnow()
+        await uow.dead_letters.mark_replayed(letter.id, now, actor.user)
+        await uow.commit()
+    return {"id": letter.id, "topic": letter.topic, "replayed_at": now}

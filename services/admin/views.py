@@ -1,0 +1,17 @@
+"""What administrators see of dead-lettered messages: metadata only, never the payload."""
+from __future__ import annotations
+
+from services.kernel.identity import Actor
+from services.unit_of_work import HubUnitOfWork
+
+_SHOWN = ("ce_id", "ce_source", "ce_type", "ce_time")  # the CloudEvent headers shown
+
+
+async def dead_letters(uow: HubUnitOfWork, actor: Actor, include_replayed: bool = False, limit: int = 100) -> dict:
+    async with uow:
+        letters = await uow.dead_letters.latest(include_replayed, limit)
+    return {"items": [{
+        "id": r.id, "consumer": r.consumer, "topic": r.topic, "origin": r.origin, "reason": r.reason,
+        "event": {k: v for k, v in r.headers.items() if k in _SHOWN}, "size_bytes": len(r.value),
+        "created_at": r.created_at, "replayed_at": r.replayed_at, "replayed_by": r.replayed_by,
+    } for r in letters]}
