@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth import AuthError
 from services.kernel.errors import ServiceError
-from services.infrastructure.messaging import is_transient
+from services.infrastructure.errors import is_transient
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("kimhub.gateway")

@@ -6,6 +6,7 @@ starts one, for production where each scales on its own.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 import logging
 from pathlib import Path
 
@@ -16,17 +17,17 @@ from services.audit.checkpointer import Checkpointer
 from services.audit.log import AuditLog
 from services.bus import MessageBus
 from services.unit_of_work import HubUnitOfWork
-from services.delivery.service import office_delivery_writes, on_office_deliveries, on_office_delivery
+from services.delivery import consumer as delivery_consumer
 from services.directory.model import Directory, load_directory
-from services.gate.group_commit import GroupCommit
-from services.gate.worker import GateWorker
+from services.gate import worker as gate_worker
 from services.infrastructure import kafka_security, topics
 from services.migrations import migrate
 from services.infrastructure.broker_watch import BrokerWatch
 from services.infrastructure.db import create_engine
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.embedded_broker import EmbeddedBroker
-from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
+from services.infrastructure.consumer import Consumer
+from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker
 from services.infrastructure.offsets import OffsetCommits
 from services.infrastructure.outbox import OutboxRelay
 from services.infrastructure.outbox_listener import OutboxListener
@@ -75,7 +76,6 @@ class Hub:
         self.watch: BrokerWatch | None = None
         self.retention: Retention | None = None
         self.listener: OutboxListener | None = None
-        self.group_commit: GroupCommit | None = None
         self.dispatch: OutboxDispatch | None = None
         self.bus: MessageBus | None = None
         self._tasks: list[asyncio.Task] = []
@@ -95,23 +95,16 @@ class Hub:
         self.broker = make_broker(s)
         self.dispatch = OutboxDispatch(self.engine, BrokerPublisher(self.broker), self.notify_outbox,
                                        s.outbox_lease_seconds, enabled=s.outbox_direct)
-        self.bus = MessageBus(self.new_uow, directory=self.directory, settings=s, signer=self.signer,
-                              cosigners=self.cosigners)
-        if "gateway" in self.components:
-            self.group_commit = GroupCommit(self.engine, self.directory, self.audit, self.dispatch,
-                                            linger=s.group_commit_linger_ms / 1000)
+        self.bus = MessageBus(self.new_uow, group_linger=s.group_commit_linger_ms / 1000, directory=self.directory,
+                              settings=s, signer=self.signer, cosigners=self.cosigners)
         if "relay" in self.components:
             self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
         if "gate" in self.components:
-            gate = GateWorker(self.directory, self.audit)
-            self._offsets.append(subscribe(self.broker, self.engine, topics.TRANSFER_REQUESTED, topics.FEEDBACK,
-                                           consumer="gate", handler=gate.handle, batch_handler=gate.handle_many,
-                                           settings=s, after_commit=self.notify_outbox, dispatch=self.dispatch))
+            self._consume("gate", (topics.TRANSFER_REQUESTED, topics.FEEDBACK),
+                          partial(gate_worker.on_messages, directory=self.directory))
         if "delivery" in self.components:
-            inboxes = [topics.office_inbox(o) for o in sorted(self.directory.offices)]
-            self._offsets.append(subscribe(self.broker, self.engine, *inboxes, consumer="delivery",
-                                           handler=on_office_delivery, batch_handler=on_office_deliveries,
-                                           batch_writes=office_delivery_writes, settings=s))
+            self._consume("delivery", tuple(topics.office_inbox(o) for o in sorted(self.directory.offices)),
+                          delivery_consumer.on_messages)
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
@@ -130,9 +123,13 @@ class Hub:
         log.info("kimhub started: %s; broker %s%s", ", ".join(self.components), s.bootstrap,
                  " (embedded)" if self.embedded else "")
 
-    def new_uow(self) -> HubUnitOfWork:
+    def new_uow(self, consumer: str | None = None) -> HubUnitOfWork:
         """A unit of work on this process's database; what it commits is published by this process."""
-        return HubUnitOfWork(self.engine, self.audit, self.dispatch)
+        return HubUnitOfWork(self.engine, self.audit, self.dispatch, consumer=consumer)
+
+    def _consume(self, name: str, topic_names: tuple[str, ...], handle) -> None:
+        consumer = Consumer(name, topic_names, handle, self.new_uow, self.broker, self.settings)
+        self._offsets.append(consumer.offsets)
 
     def notify_outbox(self) -> None:
         if self.relay:
@@ -154,8 +151,8 @@ class Hub:
         return state
 
     async def stop(self) -> None:
-        if self.group_commit:
-            await self.group_commit.stop()
+        if self.bus:
+            await self.bus.stop()
         if self.dispatch:
             await self.dispatch.stop()
         if self.checkpointer:

@@ -10,26 +10,29 @@ from services.audit.repository import AuditRepository
 from services.checklists.repository import ChecklistRepository
 from services.consent.repository import ConsentRepository
 from services.delivery.repository import InboxRepository
+from services.gate.repository import TransferRepository
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.uow import UnitOfWork
 
 
 class HubUnitOfWork(UnitOfWork):
     consents: ConsentRepository
+    transfers: TransferRepository
     checklists: ChecklistRepository
     inbox: InboxRepository
     dead_letters: DeadLetterRepository
     log: BoundLog
 
     def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
-                 joining: AsyncConnection | None = None):
-        super().__init__(engine, dispatch, joining)
+                 joining: AsyncConnection | None = None, consumer: str | None = None):
+        super().__init__(engine, dispatch, joining, consumer)
         self.audit = audit
 
     def _start(self, conn: AsyncConnection) -> None:
         self.consents = ConsentRepository(conn)
+        self.transfers = TransferRepository(conn, self.stage)
         self.checklists = ChecklistRepository(conn)
-        self.inbox = InboxRepository(conn)
+        self.inbox = InboxRepository(conn, self.stage)
         self.dead_letters = DeadLetterRepository(conn)
         self.audit_log = AuditRepository(conn)
-        self.log = self.audit.bound(conn)
+        self.log = self.audit.bound(conn, self.stage)

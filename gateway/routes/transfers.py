@@ -3,18 +3,18 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, create_model
 
-from contracts.agency import MUNICIPALITY_PATTERN, OfficeKind
+from contracts.agency import MUNICIPALITY_PATTERN
 from contracts.base import Contract
-from contracts.consent import PERSON_PATTERN, RecipientSpec
+from contracts.consent import PERSON_PATTERN
 from contracts.payloads import FEEDBACK
 from contracts.notice import EinbuergerungsmitteilungV1
-from contracts.purposes import Purpose
 from contracts.transfer import TransferStatus
 from gateway.auth import require
-from gateway.deps import audit, directory, unit_of_work
+from gateway.deps import bus, new_uow
 from gateway.problems import problem
-from services.gate import requests, timeline
-from services.gate.commands import SendTransfer
+from services.gate import views
+from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
+from services.gate.requests import Outcome
 from services.infrastructure.db import utcnow
 from services.kernel.identity import Actor, Role
 
@@ -24,7 +24,7 @@ clerk = require(Role.CLERK)
 POLICY_CODES = {"open_items_not_accepted", "no_legal_basis"}
 
 
-def outcome_response(outcome: requests.Outcome) -> JSONResponse:
+def outcome_response(outcome: Outcome) -> JSONResponse:
     location = f"/transfers/{outcome.transfer_id}"
     if outcome.status == TransferStatus.REFUSED:
         # The refusal is committed and logged; the answer names exactly what is not covered.
@@ -46,17 +46,12 @@ def outcome_response(outcome: requests.Outcome) -> JSONResponse:
 
 @router.post("/transfers", status_code=202, responses={403: {"description": "Not covered: reasons named"}})
 async def send_transfer(body: SendTransfer, request: Request, actor: Actor = Depends(sender)):
-    if body.precheck_id is None:  # nothing to read first: committed together with concurrent requests
-        group = request.app.state.hub.group_commit
-        return outcome_response(await group.submit(actor, requests.outgoing(body, directory(request))))
-    async with unit_of_work(request) as conn:
-        return outcome_response(await requests.send(conn, actor, body, directory(request), audit(request)))
+    return outcome_response(await bus(request).handle(body, actor))
 
 
 @router.get("/transfers/{transfer_id}")
 async def transfer_status(transfer_id: str, request: Request, actor: Actor = Depends(sender)):
-    async with unit_of_work(request) as conn:
-        return await requests.status(conn, actor, transfer_id)
+    return await views.status(new_uow(request), actor, transfer_id)
 
 
 def _reply_route(kind: str, message_type: str, contract: type[BaseModel]) -> None:
@@ -66,10 +61,7 @@ def _reply_route(kind: str, message_type: str, contract: type[BaseModel]) -> Non
     async def reply(request: Request, body: body_model, transfer_id: str = Path(min_length=3, max_length=40),  # type: ignore[valid-type]
                     actor: Actor = Depends(clerk)):
         payload = contract(**body.model_dump(), in_reply_to=transfer_id)
-        async with unit_of_work(request) as conn:
-            outcome = await requests.reply(conn, actor, transfer_id, message_type, payload, directory(request),
-                                           audit(request))
-        return outcome_response(outcome)
+        return outcome_response(await bus(request).handle(Reply(transfer_id, message_type, payload), actor))
 
     router.add_api_route(f"/inbox/{{transfer_id}}/replies/{kind}", reply, methods=["POST"], status_code=202,
                          name=f"reply_{kind}", summary=f"Antwort an die sendende Stelle: {kind}",
@@ -89,18 +81,11 @@ class NaturalisationNotice(Contract):
 @router.post("/notices/einbuergerung", status_code=202)
 async def naturalisation_notice(body: NaturalisationNotice, request: Request, actor: Actor = Depends(clerk)):
     """The naturalisation office informs the competent immigration office (statutory route)."""
-    d = directory(request)
-    spec = RecipientSpec(kind=OfficeKind.ABH)
-    out = requests.Outgoing(person=body.person, municipality=body.municipality, recipient=spec,
-                            recipient_office=requests.resolve_recipient(spec, body.municipality, d),
-                            purpose=Purpose.EINBUERGERUNG.value,
-                            message_type="notice.einbuergerung.v1", payload=body.payload)
-    async with unit_of_work(request) as conn:
-        return outcome_response(await requests.submit(conn, actor, out, d, audit(request)))
+    command = SendNaturalisationNotice(body.person, body.municipality, body.payload)
+    return outcome_response(await bus(request).handle(command, actor))
 
 
 @router.get("/persons/{person}/timeline", tags=["consents"])
 async def person_timeline(request: Request, person: str = Path(pattern=PERSON_PATTERN),
                           actor: Actor = Depends(sender)):
-    async with unit_of_work(request) as conn:
-        return await timeline.timeline(conn, actor, person, utcnow().date())
+    return await views.timeline(new_uow(request), actor, person, utcnow().date())

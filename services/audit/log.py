@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
 
@@ -36,9 +35,9 @@ class AuditLog:
         """Keyed pseudonym (HMAC-SHA256): a leaked log cannot be joined to other data without the key."""
         return "k-" + hmac.new(self._key, person.encode(), sha256).hexdigest()[:40]
 
-    def bound(self, conn: AsyncConnection) -> BoundLog:
-        """This log inside one transaction (a unit of work's ``log``)."""
-        return BoundLog(self, conn)
+    def bound(self, conn: AsyncConnection, stage=None) -> BoundLog:
+        """This log inside one transaction (a unit of work's ``log``; ``stage``: its ``stage``)."""
+        return BoundLog(self, conn, stage)
 
     async def append(self, conn: AsyncConnection, record: LogRecord, head=None) -> int:
         return (await self.append_many(conn, [record], head))[0]
@@ -83,12 +82,18 @@ class AuditLog:
                                                  "updated_at": utcnow()}])]
 
 
-@dataclass(frozen=True)
 class BoundLog:
-    """The transfer log as a handler sees it: appends and the head lock in its unit of work."""
+    """The transfer log as a handler sees it: appends and the head lock in its unit of work.
 
-    log: AuditLog
-    conn: AsyncConnection
+    ``append`` writes at once; ``stage_append`` leaves the rows to the unit of work's commit (one
+    statement with its other writes). A staged append must be the unit's only one: a later append
+    would compute its leaves from the head as it was before."""
+
+    def __init__(self, log: AuditLog, conn: AsyncConnection, stage=None):
+        self.log = log
+        self.conn = conn
+        self._stage = stage
+        self._staged = False
 
     def pseudonym(self, person: str) -> str:
         return self.log.pseudonym(person)
@@ -97,13 +102,22 @@ class BoundLog:
         return await self.log.lock_head(self.conn)
 
     async def append(self, record: LogRecord, head=None) -> int:
-        return await self.log.append(self.conn, record, head)
+        return (await self.append_many([record], head))[0]
 
     async def append_many(self, records: Iterable[LogRecord], head=None) -> list[int]:
+        if self._staged:
+            raise RuntimeError("an append after a staged append in one unit of work")
         return await self.log.append_many(self.conn, records, head)
 
-    async def prepare_append(self, records: Iterable[LogRecord], head=None) -> tuple[list[int], list[bulk.Write]]:
-        return await self.log.prepare_append(self.conn, records, head)
+    async def stage_append(self, records: Iterable[LogRecord], head=None) -> list[int]:
+        """The records' leaf indexes; their rows are written at the commit."""
+        if self._staged:
+            raise RuntimeError("one staged append per unit of work")
+        indexes, writes = await self.log.prepare_append(self.conn, records, head)
+        if writes:
+            self._staged = True
+            self._stage(*writes)
+        return indexes
 
 
 def _columns(seq: int, data: dict, raw: bytes) -> dict:

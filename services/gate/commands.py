@@ -1,11 +1,13 @@
-"""What a case manager asks the gate to do (validated at the HTTP edge)."""
+"""What a case manager or a clerk asks the gate to do (validated at the HTTP edge)."""
+from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from contracts.agency import MUNICIPALITY_PATTERN
 from contracts.base import Contract
 from contracts.consent import PERSON_PATTERN, RecipientSpec
+from contracts.notice import EinbuergerungsmitteilungV1
 from contracts.purposes import Purpose
 from contracts.referral import ReferralV1
 
@@ -22,3 +24,21 @@ class SendTransfer(Contract):
     payload: ReferralV1
     precheck_id: str | None = Field(None, pattern=r"^pc-[0-9a-f]{32}$",
                                     description="Vorprüfung, deren Checkliste mitgeschickt wird")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The receiving office answers a transfer it received (``payload``: a feedback contract)."""
+
+    in_reply_to: str
+    message_type: str
+    payload: BaseModel
+
+
+@dataclass(frozen=True)
+class SendNaturalisationNotice:
+    """The naturalisation office informs the competent immigration office (statutory route)."""
+
+    person: str
+    municipality: str
+    payload: EinbuergerungsmitteilungV1

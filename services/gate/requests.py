@@ -1,4 +1,5 @@
-"""Request time: check consent at once, then accept (transfer + outbox row) or refuse (logged)."""
+"""Request time: check consent at once and compose what accepting (transfer + its message) or
+refusing (transfer + log record + refusal to the sender) writes; ``handlers.py`` writes it."""
 from __future__ import annotations
 
 import uuid
@@ -6,28 +7,21 @@ from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.consent import RecipientSpec
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import Decision as DecisionKind
 from contracts.transfer import ReasonV1, RefusalV1, TransferRequestedV1, TransferStatus
-from services.audit.log import AuditLog
-from services.checklists import service as checklists
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
-from services.consent.repository import ConsentRepository
-from services.gate.commands import SendTransfer
 from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, Question, digest, evaluate_many
-from services.gate.tables import transfers
+from services.gate.commands import SendTransfer
+from services.gate.ports import ConsentVersions
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow
-from services.kernel.errors import InvalidInput, NotFound
+from services.kernel.errors import InvalidInput
 from services.kernel.identity import Actor
-from services.infrastructure.bulk import Insert
-from services.infrastructure.outbox import enqueue_together
 
 SOURCE = "urn:kimhub:gate"
 
@@ -77,49 +71,6 @@ def outgoing(cmd: SendTransfer, directory: Directory) -> Outgoing:
         message_type=cmd.message_type, payload=cmd.payload)
 
 
-async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory: Directory,
-               audit: AuditLog) -> Outcome:
-    """A referral as the case manager wrote it; with ``precheck_id`` a pre-checked referral that
-    carries the stored checklist snapshot and its documents."""
-    out = outgoing(cmd, directory)
-    if cmd.precheck_id:
-        payload, complete = await checklists.prechecked_payload(conn, actor, cmd.person, cmd.precheck_id, cmd.payload)
-        policy = ()
-        if not complete and not directory.office(out.recipient_office).accepts_open_items:
-            policy = ({"code": "open_items_not_accepted",
-                       "message": "Die empfangende Stelle nimmt nur vollständig vorgeprüfte Fälle an.",
-                       "open_items": payload.checklist.open_items},)
-        out = replace(out, message_type="prechecked-referral.v1", payload=payload, policy_reasons=policy)
-    return await submit(conn, actor, out, directory, audit)
-
-
-async def reply(conn: AsyncConnection, actor: Actor, in_reply_to: str, message_type: str, payload: BaseModel,
-                directory: Directory, audit: AuditLog) -> Outcome:
-    """The way back: the receiving office answers a transfer it received, to its sender."""
-    original = (await conn.execute(select(transfers).where(transfers.c.id == in_reply_to))).first()
-    if original is None or original.recipient_office != actor.office or original.status not in (
-            TransferStatus.DELIVERED, TransferStatus.RECEIVED):
-        raise NotFound("Übermittlung nicht gefunden.", field="in_reply_to")
-    return await submit(conn, actor, Outgoing(
-        person=original.person, municipality=original.municipality,
-        recipient=RecipientSpec(office=original.sender_office), recipient_office=original.sender_office,
-        purpose=original.purpose, message_type=message_type, payload=payload), directory, audit)
-
-
-async def submit(conn: AsyncConnection, actor: Actor, out: Outgoing, directory: Directory,
-                 audit: AuditLog) -> Outcome:
-    """Check at once; accept (transfer row + outbox row, one transaction) or refuse (logged)."""
-    return (await submit_many(conn, [(actor, out)], directory, audit))[0]
-
-
-async def submit_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]], directory: Directory,
-                      audit: AuditLog) -> list[Outcome]:
-    """``submit`` for several transfers in the caller's transaction, one statement per table."""
-    decided = await decide_many(conn, items, directory)
-    await write(conn, decided, audit)
-    return decided.outcomes
-
-
 @dataclass
 class Decided:
     """What ``decide_many`` found for a group of transfers, not written yet."""
@@ -130,27 +81,12 @@ class Decided:
     outcomes: list[Outcome]
 
 
-async def write(conn: AsyncConnection, decided: Decided, audit: AuditLog) -> None:
-    """Write what was decided inside the caller's transaction: transfers, outbox rows and, for
-    refusals, the log append (after locking the log's head); on PostgreSQL as one statement."""
-    _, log_writes = await audit.prepare_append(conn, decided.records)
-    await enqueue_together(conn, [Insert(transfers, decided.rows), *log_writes], decided.messages)
-
-
-async def write_at_once(conn: AsyncConnection, decided: Decided, audit: AuditLog) -> None:
-    """``write`` on a PostgreSQL connection in autocommit mode: one statement, atomic by itself,
-    no BEGIN/COMMIT. Not for refusals: the log head's lock must last until the append commits."""
-    if decided.records:
-        raise ValueError("refusals are logged in a transaction: use write()")
-    await write(conn, decided, audit)
-
-
-async def decide_many(conn: AsyncConnection, items: list[tuple[Actor, Outgoing]],
-                      directory: Directory) -> Decided:
+async def decide_requests(consents: ConsentVersions, items: list[tuple[Actor, Outgoing]],
+                          directory: Directory) -> Decided:
     """Check each transfer against the consents (one query) and compose what accepting or
     refusing it writes."""
     now = utcnow()
-    evaluations = await evaluate_many(ConsentRepository(conn), directory, [
+    evaluations = await evaluate_many(consents, directory, [
         Question(actor.office, out.person, out.recipient_office, out.purpose, out.payload, out.message_type)
         for actor, out in items], now)
     rows, messages, records, outcomes = [], [], [], []
@@ -217,16 +153,3 @@ def envelope(msg, event_id: str, person: str, now, **extensions) -> Envelope:
     info = by_model(type(msg))
     return Envelope(id=event_id, source=SOURCE, type=info.ce_type, subject=person, time=now,
                     dataschema=dataschema_uri(info), **extensions)
-
-
-async def status(conn: AsyncConnection, actor: Actor, transfer_id: str) -> dict:
-    row = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).first()
-    if row is None or row.sender_office != actor.office:
-        raise NotFound("Übermittlung nicht gefunden.", field="transfer_id")
-    return {
-        "transfer_id": row.id, "status": row.status, "person": row.person, "purpose": row.purpose,
-        "recipient_office": row.recipient_office, "message_type": row.message_type,
-        "categories": row.categories, "removed_categories": row.removed_categories,
-        "consent_id": row.consent_id, "consent_version": row.consent_version, "reasons": row.reasons,
-        "requested_at": row.requested_at, "updated_at": row.updated_at,
-    }

@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.infrastructure.db import utcnow
-from services.infrastructure.outbox import OutboxBatch, Publisher, Record, current_batch
+from services.infrastructure.outbox import OutboxBatch, Publisher, Record
 from services.infrastructure.outbox_listener import CHANNEL
 from services.infrastructure.tables import outbox
 
@@ -68,20 +67,6 @@ class OutboxDispatch:
     def begin(self) -> OutboxBatch:
         """A batch for one transaction: its rows are leased to this dispatch (``committed`` sends them)."""
         return OutboxBatch(utcnow() + self.lease if self.enabled else None)
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[OutboxBatch]:
-        """Wrap a database transaction: what it enqueues is sent after it committed.
-
-        Enter this *outside* ``engine.begin()``, so its exit runs after the commit; on an
-        exception (rolled back) nothing is sent."""
-        batch = self.begin()
-        token = current_batch.set(batch)
-        try:
-            yield batch
-        finally:
-            current_batch.reset(token)
-        self.committed(batch)
 
     def committed(self, batch: OutboxBatch) -> None:
         if batch.unleased:

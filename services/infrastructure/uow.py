@@ -15,20 +15,27 @@ relay); after a rollback nothing is. Subclasses add their repositories in ``_sta
 from __future__ import annotations
 
 from contextvars import Token
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.infrastructure.dispatch import OutboxDispatch
-from services.infrastructure.bulk import Write
+from services.infrastructure.bulk import Insert, Write, insert_skipping_conflicts
+from services.infrastructure.db import utcnow
 from services.infrastructure.outbox import Outbox, OutboxBatch, current_batch, enqueue_together
+from services.infrastructure.tables import processed_messages
+
+M = TypeVar("M")
 
 
 class UnitOfWork:
     def __init__(self, engine: AsyncEngine | None, dispatch: OutboxDispatch | None = None,
-                 joining: AsyncConnection | None = None):
+                 joining: AsyncConnection | None = None, consumer: str | None = None):
         """``joining``: work in a transaction the caller holds (tests that interleave transactions):
-        ``commit`` and the end of the block leave it to the caller."""
+        ``commit`` and the end of the block leave it to the caller. ``consumer``: the consumer group
+        whose messages this unit processes (``claim``)."""
         self.engine = engine
+        self.consumer = consumer
         self.dispatch = dispatch
         self._joining = joining
         self.conn: AsyncConnection | None = None
@@ -64,6 +71,31 @@ class UnitOfWork:
         self._staged = []
         if writes or messages:
             await enqueue_together(self.conn, writes, messages)
+
+    async def claim(self, messages: list[M]) -> list[M]:
+        """Idempotency: record that this consumer processed these messages (``.envelope``), in this
+        unit of work; the ones it had processed before (or twice in the list) are left out."""
+        new = await self.conn.execute(insert_skipping_conflicts(self.conn, processed_messages).returning(
+            processed_messages.c.ce_source, processed_messages.c.ce_id), self._claims(messages))
+        fresh = set(new.all())
+        out = []
+        for m in messages:
+            key = (m.envelope.source, m.envelope.id)
+            if key in fresh:
+                fresh.discard(key)
+                out.append(m)
+        return out
+
+    def claim_staged(self, messages: list) -> None:
+        """``claim`` without asking which were new (written at the commit): for an effect that is
+        only rows skipped when already there, so a repeat changes nothing anyway."""
+        self.stage(Insert(processed_messages, self._claims(messages), skip_conflicts=True))
+
+    def _claims(self, messages: list) -> list[dict]:
+        now = utcnow()
+        return list({(m.envelope.source, m.envelope.id): {
+            "consumer": self.consumer, "ce_source": m.envelope.source, "ce_id": m.envelope.id, "processed_at": now}
+            for m in messages}.values())
 
     async def commit(self) -> None:
         await self.flush()

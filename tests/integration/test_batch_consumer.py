@@ -1,7 +1,8 @@
-"""Consumers with a batch handler (``subscribe(..., batch_handler=...)``) on a real broker.
+"""Consumers (``services.infrastructure.consumer.Consumer``) with batches on a real broker: a
+batch goes to the handler as a whole, one unit of work; a poison record sends it record by record.
 
-Each test publishes its records first and only then starts its subscriber, so the first poll
-returns them together and the batch path is taken for certain.
+Each test publishes its records first and only then starts its consumer, so the first poll returns
+them together and the batch path is taken for certain.
 """
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from sqlalchemy import Column, MetaData, String, Table, event, func, select, tex
 from contracts.envelope import Envelope
 from services.infrastructure import topics
 from services.infrastructure.bulk import Insert
-from services.infrastructure.messaging import PermanentError, ensure_topics, make_broker, subscribe
+from services.infrastructure.consumer import Consumer
+from services.infrastructure.errors import PermanentError
+from services.infrastructure.messaging import ensure_topics, make_broker
+from services.infrastructure.uow import UnitOfWork
 from services.infrastructure.tables import dead_letters
 
 WAIT = 30.0
@@ -23,28 +27,27 @@ POISON = "test.poison.v1"
 
 
 class Recorder:
-    """Writes one effect row per event; can fail a batch once (transient) or always (poison)."""
+    """In its unit of work: claims, writes one effect row per new event; can fail a batch once
+    (transient) or always (poison: ``PermanentError`` when it is alone, another error in a batch)."""
 
     def __init__(self, fail_batch_once_transiently: bool = False) -> None:
-        self.batches: list[list[str]] = []
-        self.singles: list[str] = []
+        self.calls: list[list[str]] = []  # the event ids of each call, as handed over
         self.fail_once = fail_batch_once_transiently
 
-    async def batch(self, conn, items: list[tuple[Envelope, bytes]]) -> None:
-        self.batches.append([env.id for env, _ in items])
-        for env, body in items:
-            if env.type == POISON:
-                raise ValueError("cannot handle this one")
-            await _insert(conn, env, body)
-        if self.fail_once:
-            self.fail_once = False
-            raise ConnectionResetError("database went away")  # after the effects: all must roll back
+    async def __call__(self, messages, uow) -> None:
+        self.calls.append([m.envelope.id for m in messages])
+        async with uow:
+            for m in await uow.claim(messages):
+                if m.envelope.type == POISON:
+                    raise PermanentError("poison") if len(messages) == 1 else ValueError("cannot handle this one")
+                await _insert(uow.conn, m.envelope, m.body)
+            if self.fail_once:
+                self.fail_once = False
+                raise ConnectionResetError("database went away")  # after the effects: all must roll back
+            await uow.commit()
 
-    async def single(self, conn, env: Envelope, body: bytes) -> None:
-        self.singles.append(env.id)
-        if env.type == POISON:
-            raise PermanentError("poison")
-        await _insert(conn, env, body)
+    def handed_over(self, event_id: str) -> int:
+        return sum(event_id in call for call in self.calls)
 
 
 async def _insert(conn, env: Envelope, body: bytes) -> None:
@@ -82,8 +85,8 @@ async def _run(engine, settings, recorder: Recorder, records: list[tuple[Envelop
     finally:
         await producer.stop()
     broker = make_broker(settings)
-    subscribe(broker, engine, topic, consumer=f"it-batch-{uuid.uuid4().hex[:12]}", handler=recorder.single,
-              batch_handler=recorder.batch, settings=settings, retry_backoff=0.1)
+    Consumer(f"it-batch-{uuid.uuid4().hex[:12]}", (topic,), recorder, lambda name: UnitOfWork(engine, consumer=name),
+             broker, settings, retry_backoff=0.1)
     await broker.start()
     try:
         deadline = asyncio.get_running_loop().time() + WAIT
@@ -123,8 +126,8 @@ async def test_a_batch_applies_each_event_once_and_each_persons_events_in_order(
     assert sorted(e[0] for e in effects) == sorted(f"e-{p}-{n}" for p in range(5) for n in range(6))
     for p in range(5):
         assert [e[2] for e in effects if e[1] == f"p-{p}"] == [f'{{"n": {n}}}' for n in range(6)]
-    assert max(len(b) for b in recorder.batches) > 1, "the batch path was not taken"
-    assert recorder.singles == []
+    assert max(len(call) for call in recorder.calls) > 1, "the batch path was not taken"
+    assert all(recorder.handed_over(e[0]) == 1 for e in effects), "handed over again: not one batch"
 
 
 async def test_a_poison_record_sends_the_batch_one_by_one_and_only_it_is_dead_lettered(engine, settings,
@@ -136,7 +139,7 @@ async def test_a_poison_record_sends_the_batch_one_by_one_and_only_it_is_dead_le
     effects, topic = await _run(engine, settings, recorder, records, expected=12)
 
     assert sorted(e[0] for e in effects) == sorted(f"e-{p}-{n}" for p in range(3) for n in range(4))
-    assert "poison" in recorder.singles, "the batch did not fall back to one by one"
+    assert ["poison"] in recorder.calls, "the batch did not fall back to one by one"
     async with engine.connect() as conn:
         dead = (await conn.execute(select(dead_letters.c.reason).where(dead_letters.c.topic == topic))).all()
     assert len(dead) == 1 and "poison" in dead[0].reason
@@ -150,13 +153,13 @@ async def test_a_transient_failure_rolls_the_batch_back_and_it_is_applied_once_o
     effects, _ = await _run(engine, settings, recorder, records, expected=12)
 
     assert sorted(e[0] for e in effects) == sorted(f"e-{p}-{n}" for p in range(4) for n in range(3))
-    assert len(recorder.batches) >= 2, "the failed batch was not retried"
-    assert recorder.singles == []
+    assert len(recorder.calls) >= 2, "the failed batch was not retried"
+    assert set(recorder.calls[1]) >= set(recorder.calls[0]), "not retried as a batch"
 
 
 class BatchWritesConsumer:
-    """A subscriber with ``batch_writes`` into a table of its own, a producer, and every SQL
-    statement the engine ran meanwhile; its record-by-record handlers fail the test if called."""
+    """A consumer whose effect is only rows skipped when already there (as the delivery's: staged
+    claims and rows, written at the commit), a producer, and every SQL statement the engine ran."""
 
     def __init__(self, engine, settings):
         self.engine, self.settings = engine, settings
@@ -168,9 +171,12 @@ class BatchWritesConsumer:
     def _seen(self, *args) -> None:  # before_cursor_execute: conn, cursor, statement, ...
         self.statements.append(args[2])
 
-    def _writes(self, items):
-        return [Insert(self.table, [{"ce_id": env.id, "body": body.decode()} for env, body in items],
-                       skip_conflicts=True)]
+    async def _handle(self, messages, uow) -> None:
+        async with uow:
+            uow.claim_staged(messages)
+            uow.stage(Insert(self.table, [{"ce_id": m.envelope.id, "body": m.body.decode()} for m in messages],
+                             skip_conflicts=True))
+            await uow.commit()
 
     async def __aenter__(self):
         async with self.engine.begin() as conn:
@@ -178,8 +184,8 @@ class BatchWritesConsumer:
         await ensure_topics(self.settings, [self.topic, topics.dead_letter(self.topic)])
         event.listen(self.engine.sync_engine, "before_cursor_execute", self._seen)
         self.broker = make_broker(self.settings)
-        subscribe(self.broker, self.engine, self.topic, consumer=f"it-batch-{uuid.uuid4().hex[:12]}",
-                  handler=_unused, batch_handler=_unused, batch_writes=self._writes, settings=self.settings)
+        Consumer(f"it-batch-{uuid.uuid4().hex[:12]}", (self.topic,), self._handle,
+                 lambda name: UnitOfWork(self.engine, consumer=name), self.broker, self.settings)
         self.producer = make_broker(self.settings)
         await self.producer.start()
         await self.broker.start()
@@ -209,10 +215,10 @@ class BatchWritesConsumer:
         return [s for s in self.statements if f"INSERT INTO {self.table.name}" in s]
 
 
-async def test_batch_writes_store_claims_and_effect_in_one_statement_and_repeats_change_nothing(engine, settings):
-    """``subscribe(batch_writes=...)``: on PostgreSQL a batch is ONE statement (claims and effect
-    rows together, no transaction around it); a repeat inside the batch, and the whole stream
-    published once more (as after a broker lost its memory), leave exactly one row per event."""
+async def test_staged_claims_and_effect_are_one_statement_and_repeats_change_nothing(engine, settings):
+    """On PostgreSQL the staged claims and effect rows are ONE statement at the commit; a repeat
+    inside the batch, and the whole stream published once more (as after a broker lost its memory),
+    leave exactly one row per event."""
     source = f"urn:kimhub:test:{uuid.uuid4().hex}"
     records = _stream(source, persons=3, per_person=4)
     records.insert(4, records[1])  # a repeat inside the batch
@@ -228,9 +234,8 @@ async def test_batch_writes_store_claims_and_effect_in_one_statement_and_repeats
     assert touching and all("processed_messages" in s for s in touching), "claims and effect apart"
 
 
-async def test_a_lone_record_with_batch_writes_is_one_statement_too(engine, settings):
-    """At low rates a poll returns one record: with ``batch_writes`` on PostgreSQL it takes the
-    one-statement path as a batch does (the record-by-record handler is never called)."""
+async def test_a_lone_record_is_one_statement_too(engine, settings):
+    """At low rates a poll returns one record: it is written as a batch is, claims and rows in one."""
     source = f"urn:kimhub:test:{uuid.uuid4().hex}"
     async with BatchWritesConsumer(engine, settings) as c:
         for n in range(2):  # one at a time: each poll returns a lone record
@@ -238,7 +243,3 @@ async def test_a_lone_record_with_batch_writes_is_one_statement_too(engine, sett
             assert await c.wait_for(n + 1) == n + 1
     touching = c.writes_to_table()
     assert len(touching) == 2 and all("processed_messages" in s for s in touching), "not one statement each"
-
-
-async def _unused(*args) -> None:
-    raise AssertionError("the batch path of batch_writes was not taken")

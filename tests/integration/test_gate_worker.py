@@ -18,10 +18,9 @@ from contracts.transfer import OfficeDeliveryV1, RefusalV1, TransferRequestedV1
 from services.audit.record import TransferLogRecord
 from services.audit.tables import transfer_log
 from tests.support import consents
-from services.gate import requests
+from tests.support import gate
 from services.gate.commands import SendTransfer
 from services.gate.evaluate import digest
-from services.gate.worker import GateWorker
 from services.infrastructure import topics
 from services.kernel.identity import Actor, Role
 from tests.conftest import make_audit_log
@@ -76,21 +75,21 @@ async def _log(engine, transfer_id: str) -> list[TransferLogRecord]:
 
 async def _status(engine, transfer_id: str) -> dict:
     async with engine.connect() as conn:
-        return await requests.status(conn, CM, transfer_id)
+        return await gate.status(conn, CM, transfer_id, AUDIT)
 
 
 async def _consent_and_request(engine, directory):
     async with engine.begin() as conn:
         consent_id, _, person = await consents.record(conn, CM, consent_terms(), directory, AUDIT)
     async with engine.begin() as conn:
-        outcome = await requests.send(conn, CM, referral(person), directory, AUDIT)
+        outcome = await gate.send(conn, CM, referral(person), directory, AUDIT)
     return consent_id, person, outcome
 
 
 async def _run_worker(engine, directory, requested_row) -> None:
     env = Envelope.from_headers(requested_row.headers)
     async with engine.begin() as conn:
-        await GateWorker(directory, AUDIT).on_transfer_requested(conn, env, requested_row.value)
+        await gate.consume(conn, [(env, requested_row.value)], directory, AUDIT)
 
 
 async def test_requested_transfer_is_minimised_delivered_and_logged(private_engine, directory):

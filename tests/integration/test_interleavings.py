@@ -23,9 +23,9 @@ from services.audit.tables import transfer_log
 from tests.support import consents
 from services.consent.tables import consents as consents_table
 from services.directory.model import load_directory
-from services.gate import requests
+
 from services.gate.tables import transfers
-from services.gate.worker import GateWorker
+from tests.support import gate as gate_
 from services.migrations import migrate
 from services.infrastructure import topics
 from services.kernel.settings import Settings
@@ -57,7 +57,6 @@ def database_url():
 
 async def _run(url: str, ops: list[str]) -> list[dict]:
     engine = create_async_engine(url, poolclass=NullPool)
-    gate = GateWorker(DIRECTORY, AUDIT)
     consent_id = person = None
     revoked = False
     pending: list[int] = []  # outbox ids of TransferRequested not yet delivered
@@ -65,7 +64,7 @@ async def _run(url: str, ops: list[str]) -> list[dict]:
         async def deliver_oldest():
             async with engine.begin() as conn:
                 row = (await conn.execute(select(outbox).where(outbox.c.id == pending.pop(0)))).one()
-                await gate.on_transfer_requested(conn, Envelope.from_headers(row.headers), row.value)
+                await gate_.consume(conn, [(Envelope.from_headers(row.headers), row.value)], DIRECTORY, AUDIT)
 
         for op in ops:
             async with engine.begin() as conn:
@@ -78,7 +77,7 @@ async def _run(url: str, ops: list[str]) -> list[dict]:
                     await consents.revoke(conn, CM, consent_id, RevocationMethod.WRITTEN, AUDIT)
                     revoked = True
                 elif op == "send" and person:
-                    outcome = await requests.send(conn, CM, referral(person), DIRECTORY, AUDIT)
+                    outcome = await gate_.send(conn, CM, referral(person), DIRECTORY, AUDIT)
                     if outcome.status == "requested":
                         pending.append(await conn.scalar(
                             select(outbox.c.id).where(outbox.c.topic == topics.TRANSFER_REQUESTED)
@@ -122,7 +121,7 @@ def test_nothing_is_delivered_after_revocation_or_outside_the_version_in_force(d
 async def _requested_under_a_consent(conn) -> tuple[str, str, object]:
     """A consent and a transfer requested under it: (consent id, person, the request's outbox row)."""
     consent_id, _, person = await consents.record(conn, CM, consent_terms(), DIRECTORY, AUDIT)
-    assert (await requests.send(conn, CM, referral(person), DIRECTORY, AUDIT)).status == "requested"
+    assert (await gate_.send(conn, CM, referral(person), DIRECTORY, AUDIT)).status == "requested"
     requested = (await conn.execute(select(outbox).where(outbox.c.topic == topics.TRANSFER_REQUESTED)
                                     .order_by(outbox.c.id.desc()).limit(1))).one()
     return consent_id, person, requested
@@ -151,14 +150,13 @@ async def _log_of(engine, person: str) -> list[dict]:
 async def _decide_during_uncommitted_revocation(url: str) -> list[dict]:
     """The gate decides a transfer while its consent's revocation is made but not committed."""
     engine = create_async_engine(url, poolclass=NullPool)
-    gate = GateWorker(DIRECTORY, AUDIT)
     try:
         async with engine.begin() as conn:
             consent_id, person, requested = await _requested_under_a_consent(conn)
 
         async def decide():
             async with engine.begin() as conn:
-                await gate.on_transfer_requested(conn, Envelope.from_headers(requested.headers), requested.value)
+                await gate_.consume(conn, [(Envelope.from_headers(requested.headers), requested.value)], DIRECTORY, AUDIT)
 
         await _while_a_revocation_is_uncommitted(engine, consent_id, decide)
         return await _log_of(engine, person)
@@ -217,11 +215,10 @@ async def _receipt_during_uncommitted_revocation(url: str) -> tuple[list[dict], 
     """A delivered transfer's receipt is handled while its consent's revocation is made but not
     committed. Returns the person's log and the transfer's status afterwards."""
     engine = create_async_engine(url, poolclass=NullPool)
-    gate = GateWorker(DIRECTORY, AUDIT)
     try:
         async with engine.begin() as conn:
             consent_id, person, requested = await _requested_under_a_consent(conn)
-            await gate.on_transfer_requested(conn, Envelope.from_headers(requested.headers), requested.value)
+            await gate_.consume(conn, [(Envelope.from_headers(requested.headers), requested.value)], DIRECTORY, AUDIT)
             transfer_id = TransferRequestedV1.model_validate_json(requested.value).transfer_id
             delivered = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).one()
         assert delivered.status == "delivered"
@@ -233,7 +230,7 @@ async def _receipt_during_uncommitted_revocation(url: str) -> tuple[list[dict], 
 
         async def handle():
             async with engine.begin() as conn:
-                await gate.on_feedback(conn, env, receipt.model_dump_json().encode())
+                await gate_.consume(conn, [(env, receipt.model_dump_json().encode())], DIRECTORY, AUDIT)
 
         await _while_a_revocation_is_uncommitted(engine, consent_id, handle)
         async with engine.connect() as conn:

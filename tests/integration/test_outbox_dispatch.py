@@ -17,8 +17,10 @@ from contracts.transfer import ReceiptV1
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow
 from services.infrastructure.dispatch import OutboxDispatch
-from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker, subscribe
-from services.infrastructure.outbox import OutboxRelay, Publisher, enqueue_many, requeue
+from services.infrastructure.consumer import Consumer
+from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker
+from services.infrastructure.uow import UnitOfWork
+from services.infrastructure.outbox import OutboxRelay, Publisher, requeue
 from services.infrastructure.outbox_listener import OutboxListener
 from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_outbox_relay import _message, _read_all, _rows
@@ -44,13 +46,14 @@ class ScriptedPublisher(Publisher):
 
 
 async def _commit(engine, dispatch: OutboxDispatch, topic: str, n: int, person: str | None = None) -> list[str]:
-    """``n`` messages (all for ``person`` if given) in one transaction inside the dispatch; their ce_ids."""
+    """``n`` messages (all for ``person`` if given) in one unit of work with the dispatch; their ce_ids."""
     run = uuid.uuid4().hex
     messages = [_message(i, run) for i in range(n)]
     if person:
         messages = [(env.model_copy(update={"subject": person}), body) for env, body in messages]
-    async with dispatch.transaction(), engine.begin() as conn:
-        await enqueue_many(conn, [(topic, env, body) for env, body in messages])
+    async with UnitOfWork(engine, dispatch) as uow:
+        await uow.outbox.add_many([(topic, env, body) for env, body in messages])
+        await uow.commit()
     return [env.id for env, _ in messages]
 
 
@@ -95,9 +98,10 @@ async def test_a_rolled_back_transaction_sends_nothing(any_engine):
     publisher = ScriptedPublisher()
     dispatch = OutboxDispatch(any_engine, publisher, wake_relay=lambda: None)
     with pytest.raises(RuntimeError):
-        async with dispatch.transaction(), any_engine.begin() as conn:
+        async with UnitOfWork(any_engine, dispatch) as uow:
             env, body = _message(0, uuid.uuid4().hex)
-            await enqueue_many(conn, [(topic, env, body)])
+            await uow.outbox.add(topic, env, body)
+            await uow.flush()  # written, then the business change fails: nothing may be sent
             raise RuntimeError("the business change failed")
     await asyncio.sleep(0.2)
     await dispatch.stop()
@@ -207,23 +211,23 @@ async def test_only_rows_for_the_relay_wake_relays_in_other_processes(private_en
 
 
 async def test_a_consumer_publishes_what_it_enqueued_itself_for_one_record_and_for_a_batch(private_engine, settings):
-    """A lone record goes the record-by-record path, several the batch path: both dispatch directly."""
+    """What a consumer's unit of work enqueued is published by the committing process, for a lone
+    record and for a batch."""
     in_topic, out_topic = f"test.dispatch.in.{uuid.uuid4().hex}", f"test.dispatch.out.{uuid.uuid4().hex}"
     await ensure_topics(settings, [in_topic, topics.dead_letter(in_topic)])
     publisher = ScriptedPublisher()
     woken: list[int] = []
     dispatch = OutboxDispatch(private_engine, publisher, wake_relay=lambda: woken.append(1))
 
-    async def handle_many(conn, items) -> None:
-        await enqueue_many(conn, [(out_topic, env.model_copy(update={"id": env.id + "/out"}),
-                                   ReceiptV1.model_validate_json(body)) for env, body in items])
-
-    async def handle(conn, env, body) -> None:
-        await handle_many(conn, [(env, body)])
+    async def handle(messages, uow) -> None:
+        async with uow:
+            await uow.outbox.add_many([(out_topic, m.envelope.model_copy(update={"id": m.envelope.id + "/out"}),
+                                        ReceiptV1.model_validate_json(m.body)) for m in await uow.claim(messages)])
+            await uow.commit()
 
     broker = make_broker(settings)
-    subscribe(broker, private_engine, in_topic, consumer=f"it-dispatch-{uuid.uuid4().hex[:12]}", handler=handle,
-              batch_handler=handle_many, settings=settings, after_commit=lambda: woken.append(1), dispatch=dispatch)
+    Consumer(f"it-dispatch-{uuid.uuid4().hex[:12]}", (in_topic,), handle,
+             lambda name: UnitOfWork(private_engine, dispatch, consumer=name), broker, settings)
     await broker.start()
     run = uuid.uuid4().hex
     sent_in: list[str] = []

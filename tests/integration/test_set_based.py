@@ -8,29 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import event, select
 
-from contracts.consent import RevocationMethod
+from contracts.consent import RecipientSpec, RevocationMethod
 from contracts.envelope import Envelope
 from contracts.transfer import TransferStatus
 from services.audit import merkle
 from services.audit.repository import AuditRepository
 from services.audit.tables import transfer_log
 from tests.support import consents
-from services.delivery.service import on_office_deliveries
+from services.bus import MessageBus
+from services.delivery import consumer as delivery_consumer
 from services.delivery.tables import inbox_items
-from services.directory.model import UnknownOffice
-from services.gate import group_commit, requests
-from services.gate.group_commit import GroupCommit
 from services.gate.tables import transfers
-from services.gate.worker import GateWorker
-from services.infrastructure import topics
+from services.infrastructure import group_commit, topics
+from services.infrastructure.consumer import Message
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.outbox import Publisher
 from services.infrastructure.tables import outbox
+from services.kernel.errors import InvalidInput
+from services.unit_of_work import HubUnitOfWork
+from tests.support import gate
 from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral
 
@@ -69,16 +69,22 @@ async def _log_decisions(engine, transfer_ids: list[str]) -> dict[str, list[str]
 
 @pytest.fixture
 def group_sizes(monkeypatch) -> list[int]:
-    """Records the size of each group the group commit wrote (a spy: the real function runs)."""
+    """Records the size of each group the group commit handled (a spy: the real function runs)."""
     sizes: list[int] = []
-    real = group_commit.GroupCommit._write
+    real = group_commit.GroupCommit._commit
 
-    async def spy(self, items):
-        sizes.append(len(items))
-        return await real(self, items)
+    async def spy(self, group):
+        sizes.append(len(group))
+        return await real(self, group)
 
-    monkeypatch.setattr(group_commit.GroupCommit, "_write", spy)
+    monkeypatch.setattr(group_commit.GroupCommit, "_commit", spy)
     return sizes
+
+
+def _bus(engine, directory, dispatch: OutboxDispatch) -> MessageBus:
+    """The referrals' way in: the bus gathers concurrent SendTransfer commands into groups."""
+    return MessageBus(lambda: HubUnitOfWork(engine, AUDIT, dispatch), directory=directory,
+                      **{name: None for name in ("settings", "signer", "cosigners")})
 
 
 async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(any_engine, directory,
@@ -88,13 +94,12 @@ async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(
     uncovered = [f"p-{i:032x}" for i in range(12)]  # no consent on record
     woken = []
     relay_only = OutboxDispatch(engine, None, wake_relay=lambda: woken.append(1))  # rows for the relay
-    group = GroupCommit(engine, directory, AUDIT, relay_only)
+    bus = _bus(engine, directory, relay_only)
     try:
         people = [p for pair in zip(covered, uncovered) for p in pair]
-        outcomes = await asyncio.gather(*(group.submit(CM, requests.outgoing(referral(p), directory))
-                                          for p in people))
+        outcomes = await asyncio.gather(*(bus.handle(referral(p), CM) for p in people))
     finally:
-        await group.stop()
+        await bus.stop()
 
     assert max(group_sizes) > 1 and sum(group_sizes) == len(people)
     assert len(woken) == len(group_sizes)  # the relay is woken after each commit
@@ -119,15 +124,15 @@ async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(
 async def test_a_request_that_fails_in_a_group_fails_alone(any_engine, directory, group_sizes):
     engine = any_engine
     persons = [p for _, p in await _persons_with_consent(engine, directory, 6)]
-    group = GroupCommit(engine, directory, AUDIT, OutboxDispatch(engine, None, wake_relay=lambda: None))
-    outgoing = [requests.outgoing(referral(p), directory) for p in persons]
-    outgoing[3] = replace(outgoing[3], recipient_office="no-such-office")  # fails inside the transaction
-    try:
-        results = await asyncio.gather(*(group.submit(CM, o) for o in outgoing), return_exceptions=True)
+    bus = _bus(engine, directory, OutboxDispatch(engine, None, wake_relay=lambda: None))
+    commands = [referral(p) for p in persons]
+    commands[3] = commands[3].model_copy(update={"recipient": RecipientSpec(office="no-such-office")})
+    try:  # fails inside the group's unit of work
+        results = await asyncio.gather(*(bus.handle(c, CM) for c in commands), return_exceptions=True)
     finally:
-        await group.stop()
+        await bus.stop()
 
-    assert isinstance(results[3], UnknownOffice)
+    assert isinstance(results[3], InvalidInput)
     assert [r.status for i, r in enumerate(results) if i != 3] == [TransferStatus.REQUESTED] * 5
     async with engine.connect() as conn:
         stored = (await conn.execute(select(transfers.c.person).where(transfers.c.person.in_(persons)))).scalars().all()
@@ -136,7 +141,8 @@ async def test_a_request_that_fails_in_a_group_fails_alone(any_engine, directory
 
 async def test_a_group_without_refusals_takes_two_statements_and_its_rows_go_to_the_dispatch(
         private_engine, directory, group_sizes):
-    """PostgreSQL: the consent query, then transfers and outbox rows as one statement (no BEGIN/COMMIT)."""
+    """PostgreSQL: the consent query, then transfers and outbox rows as one statement (the unit of
+    work's flush at the commit)."""
     engine = private_engine
     persons = [p for _, p in await _persons_with_consent(engine, directory, 8)]
     sent: list[tuple[str, bytes]] = []
@@ -147,16 +153,15 @@ async def test_a_group_without_refusals_takes_two_statements_and_its_rows_go_to_
             return [None] * len(records)
 
     dispatch = OutboxDispatch(engine, Recording(), wake_relay=lambda: None)
-    group = GroupCommit(engine, directory, AUDIT, dispatch)
+    bus = _bus(engine, directory, dispatch)
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine.sync_engine, "before_cursor_execute", listener)
     try:
-        outcomes = await asyncio.gather(*(group.submit(CM, requests.outgoing(referral(p), directory))
-                                          for p in persons))
+        outcomes = await asyncio.gather(*(bus.handle(referral(p), CM) for p in persons))
         event.remove(engine.sync_engine, "before_cursor_execute", listener)
     finally:
-        await group.stop()
+        await bus.stop()
     deadline = asyncio.get_running_loop().time() + 10
     while True:  # the dispatch marks what it sent (gathered, every 100 ms)
         async with engine.connect() as conn:
@@ -185,7 +190,7 @@ async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(a
     for _, person in pairs:
         for _ in range(2):
             async with engine.begin() as conn:
-                outcomes.append(await requests.send(conn, CM, referral(person), directory, AUDIT))
+                outcomes.append(await gate.send(conn, CM, referral(person), directory, AUDIT))
     revoked = {person for _, person in pairs[:2]}
     for consent_id, _ in pairs[:2]:  # revoked after the request, before delivery
         async with engine.begin() as conn:
@@ -198,9 +203,9 @@ async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(a
     items.insert(4, items[1])  # the same request twice in one batch
 
     async with engine.begin() as conn:
-        await GateWorker(directory, AUDIT).handle_many(conn, items)
+        await gate.consume(conn, items, directory, AUDIT)
     async with engine.begin() as conn:  # and the whole batch again: nothing changes
-        await GateWorker(directory, AUDIT).handle_many(conn, items)
+        await gate.consume(conn, items, directory, AUDIT)
 
     ids = [o.transfer_id for o in outcomes]
     async with engine.connect() as conn:
@@ -216,8 +221,8 @@ async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(a
     assert all("health_notes" not in json.loads(v)["payload"] for _, v, _ in deliveries)  # minimised
     await _log_is_consistent(engine)
     for _ in range(2):  # into the office inbox, and once more (a repeat under another event id): once each
-        async with engine.begin() as conn:
-            await on_office_deliveries(conn, [(Envelope.from_headers(h), v) for _, v, h in deliveries])
+        messages = [Message(Envelope.from_headers(h), v, None) for _, v, h in deliveries]
+        await delivery_consumer.on_messages(messages, HubUnitOfWork(engine, AUDIT, consumer="delivery"))
     async with engine.connect() as conn:
         inbox = (await conn.execute(select(inbox_items.c.transfer_id)
                                     .where(inbox_items.c.transfer_id.in_(ids)))).scalars().all()

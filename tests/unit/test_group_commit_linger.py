@@ -1,37 +1,29 @@
 """The group commit's linger: how requests arriving close together come to share a transaction.
 
-Pure scheduling logic: the database write is replaced by a recorder (``_write``), the dispatch by
-a context manager that does nothing.
+Pure scheduling logic: the handler of a group is a recorder.
 """
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
 
 import pytest
 
-from services.gate.group_commit import GroupCommit
-
-
-class _NoDispatch:
-    @asynccontextmanager
-    async def transaction(self):
-        yield None
+from services.infrastructure.group_commit import GroupCommit
 
 
 class _Recorded(GroupCommit):
     def __init__(self, **kwargs):
-        super().__init__(engine=None, directory=None, audit=None, outbox=_NoDispatch(), **kwargs)
+        super().__init__(self._handle, **kwargs)
         self.groups: list[list[str]] = []
 
-    async def _write(self, items):
-        self.groups.append([out for _, out in items])
-        return [f"outcome of {out}" for _, out in items]
+    async def _handle(self, items):
+        self.groups.append([command for command, _ in items])
+        return [f"outcome of {command}" for command, _ in items]
 
 
 async def _submit_later(group: GroupCommit, name: str, delay: float) -> str:
     await asyncio.sleep(delay)
-    return await group.submit(None, name)
+    return await group.submit(name, None)
 
 
 @pytest.mark.parametrize("linger, later, groups", [

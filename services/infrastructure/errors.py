@@ -1,0 +1,19 @@
+"""What a consumer or a group commit does with an error: retry it (transient) or give up on the
+message (permanent)."""
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.errors import KafkaError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+
+class PermanentError(Exception):
+    """The message can never be processed (invalid, unknown office, ...): dead-letter it."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors that go away by themselves: the database or the broker is briefly unreachable."""
+    if isinstance(exc, (OperationalError, InterfaceError)) or getattr(exc, "connection_invalidated", False):
+        return True
+    return isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, KafkaError))
