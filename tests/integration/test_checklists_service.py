@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contracts.referral import ReferralV1
-from services.checklists import handlers, service, views
+from services.checklists import handlers, views
 from services.checklists.commands import CreatePrecheck, PublishTemplate, UploadDocument
 from services.checklists.tables import documents, prechecks
 from services.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
@@ -158,15 +158,3 @@ async def test_published_versions_join_the_catalogue_and_are_never_replaced(engi
     assert (await views.get_template(uow(engine), procedure, 1))["valid_from"] == "2026-01-01"
     with pytest.raises(NotFound):
         await views.get_template(uow(engine), procedure, 3)
-
-
-async def test_the_connection_wrappers_read_in_the_callers_transaction(engine):
-    """services/checklists/service.py: only until gate/requests.py and routes/inbox.py pass their unit of work."""
-    person = new_person()
-    doc = await upload(engine, person)
-    pc = await create_precheck(engine, person, ALL_PRESENT)
-    async with engine.connect() as conn:
-        payload, complete = await service.prechecked_payload(
-            conn, CM, person, pc["precheck_id"], ReferralV1(reason="x", requested_action="y"))
-        assert complete is True and payload.documents is None
-        assert (await service.document_for_office(conn, "troisdorf-ebh", doc["sha256"]))[0] == PDF
