@@ -73,7 +73,7 @@ def outgoing(cmd: SendTransfer, directory: Directory) -> Outgoing:
 
 @dataclass
 class Decided:
-    """What ``decide_many`` found for a group of transfers, not written yet."""
+    """What ``decide_requests`` found for a group of transfers, not written yet."""
 
     rows: list[dict]  # transfers
     messages: list[tuple[str, Envelope, BaseModel]]  # outbox
@@ -89,46 +89,53 @@ async def decide_requests(consents: ConsentVersions, items: list[tuple[Actor, Ou
     evaluations = await evaluate_many(consents, directory, [
         Question(actor.office, out.person, out.recipient_office, out.purpose, out.payload, out.message_type)
         for actor, out in items], now)
-    rows, messages, records, outcomes = [], [], [], []
+    decided = Decided([], [], [], [])
     for (actor, out), ev in zip(items, evaluations):
         if out.policy_reasons:
             ev = replace(ev, policy_reasons=ev.policy_reasons + out.policy_reasons)
-        transfer_id = f"t-{uuid.uuid4().hex}"
-        payload = out.payload.model_dump(mode="json", exclude_none=True)
-        payload_sha256 = digest(payload)
-        d = ev.decision
-        status = TransferStatus.REQUESTED if ev.allowed else TransferStatus.REFUSED
-        rows.append(dict(
-            id=transfer_id, message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
-            person=out.person, municipality=out.municipality, recipient=out.recipient.model_dump(mode="json"),
-            recipient_office=out.recipient_office, purpose=out.purpose, status=status.value,
-            reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
-            categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
-            payload_sha256=payload_sha256, requested_at=now, updated_at=now,
-            in_reply_to=getattr(out.payload, "in_reply_to", None),
-        ))
-        if ev.allowed:
-            statute = None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis
-            msg = TransferRequestedV1(
-                transfer_id=transfer_id, message_type=out.message_type, sender_office=actor.office,
-                sender_user=actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
-                recipient_office=out.recipient_office, purpose=out.purpose, payload=payload, requested_at=now,
-                legal_basis=statute,
-            )
-            env = envelope(msg, transfer_id, out.person, now, consentid=d.consent_id,
-                           consentversion=d.consent_version, purpose=out.purpose,
-                           recipientoffice=out.recipient_office, legalbasis=ev.legal_basis)
-            messages.append((topics.TRANSFER_REQUESTED, env, msg))
-        else:
-            record, message = refusal_effects(
-                ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id, message_type=out.message_type,
-                sender_office=actor.office, sender_user=actor.user, recipient_office=out.recipient_office,
-                person=out.person, purpose=out.purpose, payload_sha256=payload_sha256, now=now)
-            records.append(record)
-            messages.append(message)
-        outcomes.append(Outcome(transfer_id, status, out.recipient_office, ev.reasons(), d.consent_id,
-                                d.consent_version))
-    return Decided(rows, messages, records, outcomes)
+        _decide_one(decided, actor, out, ev, now)
+    return decided
+
+
+def _decide_one(decided: Decided, actor: Actor, out: Outgoing, ev: Evaluation, now) -> None:
+    transfer_id = f"t-{uuid.uuid4().hex}"
+    payload = out.payload.model_dump(mode="json", exclude_none=True)
+    d = ev.decision
+    status = TransferStatus.REQUESTED if ev.allowed else TransferStatus.REFUSED
+    decided.rows.append(dict(
+        id=transfer_id, message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
+        person=out.person, municipality=out.municipality, recipient=out.recipient.model_dump(mode="json"),
+        recipient_office=out.recipient_office, purpose=out.purpose, status=status.value,
+        reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
+        categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
+        payload_sha256=digest(payload), requested_at=now, updated_at=now,
+        in_reply_to=getattr(out.payload, "in_reply_to", None),
+    ))
+    if ev.allowed:
+        decided.messages.append(_requested(transfer_id, actor, out, payload, ev, now))
+    else:
+        record, message = refusal_effects(
+            ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id, message_type=out.message_type,
+            sender_office=actor.office, sender_user=actor.user, recipient_office=out.recipient_office,
+            person=out.person, purpose=out.purpose, payload_sha256=digest(payload), now=now)
+        decided.records.append(record)
+        decided.messages.append(message)
+    decided.outcomes.append(Outcome(transfer_id, status, out.recipient_office, ev.reasons(), d.consent_id,
+                                    d.consent_version))
+
+
+def _requested(transfer_id: str, actor: Actor, out: Outgoing, payload: dict, ev: Evaluation,
+               now) -> tuple[str, Envelope, TransferRequestedV1]:
+    """An accepted transfer's message to the gate."""
+    d = ev.decision
+    msg = TransferRequestedV1(
+        transfer_id=transfer_id, message_type=out.message_type, sender_office=actor.office,
+        sender_user=actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
+        recipient_office=out.recipient_office, purpose=out.purpose, payload=payload, requested_at=now,
+        legal_basis=None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis)
+    env = envelope(msg, transfer_id, out.person, now, consentid=d.consent_id, consentversion=d.consent_version,
+                   purpose=out.purpose, recipientoffice=out.recipient_office, legalbasis=ev.legal_basis)
+    return topics.TRANSFER_REQUESTED, env, msg
 
 
 def refusal_effects(ev: Evaluation, decision: DecisionKind, *, stage: str, transfer_id: str, message_type: str,
