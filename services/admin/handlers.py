@@ -15,7 +15,8 @@ async def replay(cmd: ReplayDeadLetter, actor: Actor, uow: HubUnitOfWork) -> dic
             raise NotFound("Nachricht nicht gefunden.", field="id")
         if letter.replayed_at is not None:
             raise Conflict("Die Nachricht wurde bereits erneut zugestellt.", field="id")
-        await uow.dead_letters.requeue(letter)
+        # the original message (key, headers and bytes as received), to its original topic
+        await uow.outbox.add_raw(letter.topic, letter.key or "", dict(letter.headers), bytes(letter.value))
         now = utcnow()
         await uow.dead_letters.mark_replayed(letter.id, now, actor.user)
         await uow.commit()

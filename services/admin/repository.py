@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.infrastructure.outbox import enqueue_raw
 from services.infrastructure.tables import dead_letters
 
 
@@ -25,10 +24,6 @@ class DeadLetterRepository:
         """The dead letter, locked until the transaction ends (one replay at a time), or None."""
         return (await self.conn.execute(select(dead_letters).where(dead_letters.c.id == dead_letter_id)
                                         .with_for_update())).first()
-
-    async def requeue(self, letter) -> None:
-        """Put the original message (key, headers and bytes as received) on the outbox for its original topic."""
-        await enqueue_raw(self.conn, letter.topic, letter.key or "", dict(letter.headers), bytes(letter.value))
 
     async def mark_replayed(self, dead_letter_id: int, now: datetime, by: str) -> None:
         await self.conn.execute(update(dead_letters).where(dead_letters.c.id == dead_letter_id)

@@ -3,7 +3,6 @@ commit, by the committing process itself (``dispatch.py``) or by the relay below
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,99 +23,65 @@ Record = tuple[str, bytes, bytes, dict[str, str]]  # topic, key, value, headers
 
 @dataclass
 class OutboxBatch:
-    """What one transaction enqueued inside ``OutboxDispatch.transaction()``; filled by ``enqueue_many``."""
+    """What one unit of work wrote to the outbox, for its dispatch after the commit."""
 
-    lease_until: datetime | None
+    lease_until: datetime | None  # set: its rows are leased to the committing process's dispatch
     rows: list[tuple[int, Record]] = field(default_factory=list)  # leased rows, in insert order
     unleased: bool = False  # rows for the relay were written too
 
 
-current_batch: contextvars.ContextVar[OutboxBatch | None] = contextvars.ContextVar("kimhub_outbox_batch",
-                                                                                   default=None)
-
-
 class Outbox:
     """The outbox as a handler sees it: messages added in its unit of work, written at its commit
-    (with the staged rows: ``UnitOfWork.flush``) and published after it, in the order added."""
+    (with the staged rows: ``UnitOfWork.flush``) and published after it, in the order added.
+    Key = the envelope's subject (the person)."""
 
     def __init__(self) -> None:
-        self._messages: list[tuple[str, Envelope, BaseModel]] = []
+        self._rows: list[dict] = []
 
     async def add(self, topic: str, envelope: Envelope, body: BaseModel) -> None:
-        self._messages.append((topic, envelope, body))
+        self._rows.append(message_row(topic, envelope, body))
 
     async def add_many(self, messages: list[tuple[str, Envelope, BaseModel]]) -> None:
-        self._messages.extend(messages)
+        self._rows.extend(message_row(topic, envelope, body) for topic, envelope, body in messages)
 
-    def take(self) -> list[tuple[str, Envelope, BaseModel]]:
-        messages, self._messages = self._messages, []
-        return messages
+    async def add_raw(self, topic: str, key: str, headers: dict[str, str], value: bytes) -> None:
+        """A message as it was received (a dead letter's replay): key, headers and bytes unchanged."""
+        self._rows.append(_row(topic, key, headers, value))
+
+    def take(self) -> list[dict]:
+        rows, self._rows = self._rows, []
+        return rows
+
+
+def message_row(topic: str, envelope: Envelope, body: BaseModel) -> dict:
+    return _row(topic, envelope.subject, envelope.to_headers(), body.model_dump_json().encode())
 
 
 async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:
-    """Add a message to the outbox inside the caller's transaction. Key = envelope subject."""
-    await enqueue_many(conn, [(topic, envelope, body)])
+    """A message for the relay, inside the caller's transaction (outside a unit of work)."""
+    await conn.execute(insert(outbox), [message_row(topic, envelope, body)])
 
 
-async def enqueue_many(conn: AsyncConnection, messages: list[tuple[str, Envelope, BaseModel]]) -> None:
-    """Several messages in one statement, in list order (they are published in that order).
-
-    Inside ``OutboxDispatch.transaction()`` the rows are leased to that dispatch, which publishes
-    them right after the commit; otherwise the relay publishes them."""
-    if not messages:
-        return
-    batch, rows = _leased_rows(messages)
-    if batch is None or batch.lease_until is None:
-        await conn.execute(insert(outbox), rows)
-        _remember(batch, None, rows)
-        return
-    inserted = await conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows)
-    _remember(batch, list(inserted.scalars()), rows)
-
-
-async def enqueue_together(conn: AsyncConnection, writes: list[Write],
-                           messages: list[tuple[str, Envelope, BaseModel]]) -> None:
-    """Other tables' writes and these messages' outbox rows: on PostgreSQL in ONE statement
-    (``bulk.write_together``; on a connection in autocommit mode that is the whole transaction),
-    elsewhere one statement each."""
-    if conn.dialect.name != "postgresql":
+async def write_with_outbox(conn: AsyncConnection, writes: list[Write], rows: list[dict],
+                            batch: OutboxBatch) -> None:
+    """Other tables' writes and these outbox rows: on PostgreSQL in ONE statement
+    (``bulk.write_together``), elsewhere one statement each. The rows are leased to the batch's
+    dispatch when it has a lease, else left for the relay; the batch learns which."""
+    leased = batch.lease_until is not None
+    for row in rows:
+        row["lease_until"] = batch.lease_until
+    if conn.dialect.name == "postgresql":
+        outbox_write = [Insert(outbox, rows)] if rows else []
+        ids = await write_together(conn, [*writes, *outbox_write], returning="id" if leased and rows else None)
+    else:
         await write_each(conn, writes)
-        await enqueue_many(conn, messages)
-        return
-    if not messages:
-        await write_together(conn, writes)
-        return
-    batch, rows = _leased_rows(messages)
-    leased = batch is not None and batch.lease_until is not None
-    ids = await write_together(conn, [*writes, Insert(outbox, rows)], returning="id" if leased else None)
-    _remember(batch, ids if leased else None, rows)
-
-
-def _leased_rows(messages: list[tuple[str, Envelope, BaseModel]]) -> tuple[OutboxBatch | None, list[dict]]:
-    now = utcnow()
-    rows = [_row(topic, env.subject, env.to_headers(), body.model_dump_json().encode(), now)
-            for topic, env, body in messages]
-    batch = current_batch.get()
-    if batch is not None and batch.lease_until is not None:
-        for row in rows:
-            row["lease_until"] = batch.lease_until
-    return batch, rows
-
-
-def _remember(batch: OutboxBatch | None, ids: list[int] | None, rows: list[dict]) -> None:
-    """Tell the surrounding dispatch what it has to send after the commit (``ids`` of leased rows),
-    or that rows for the relay were written (``ids`` None)."""
-    if batch is None:
-        return
-    if ids is None:
+        ids = [] if not rows else list((await conn.execute(
+            insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows)).scalars())
+    if rows and leased:
+        batch.rows.extend((row_id, (r["topic"], r["key"].encode(), r["value"], r["headers"]))
+                          for row_id, r in zip(ids, rows))
+    elif rows:
         batch.unleased = True
-        return
-    batch.rows.extend((row_id, (r["topic"], r["key"].encode(), r["value"], r["headers"]))
-                      for row_id, r in zip(ids, rows))
-
-
-async def enqueue_raw(conn: AsyncConnection, topic: str, key: str, headers: dict[str, str], value: bytes) -> None:
-    await conn.execute(insert(outbox).values(_row(topic, key, headers, value, utcnow())))
 
 
 async def requeue(conn: AsyncConnection, since: datetime) -> int:
@@ -132,8 +97,8 @@ async def requeue(conn: AsyncConnection, since: datetime) -> int:
     return result.rowcount
 
 
-def _row(topic: str, key: str, headers: dict[str, str], value: bytes, now) -> dict:
-    return {"topic": topic, "key": key, "headers": headers, "value": value, "created_at": now, "attempts": 0,
+def _row(topic: str, key: str, headers: dict[str, str], value: bytes) -> dict:
+    return {"topic": topic, "key": key, "headers": headers, "value": value, "created_at": utcnow(), "attempts": 0,
             "lease_until": None}
 
 

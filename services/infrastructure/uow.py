@@ -8,13 +8,12 @@ and commits once (*Architecture Patterns with Python*, ch. 6).
 
 Leaving the block without ``commit`` rolls back. Messages the handler put on the outbox, and rows a
 repository staged (``stage``: inserts and updates as ``bulk`` writes), are written at the commit, in
-the same transaction: on PostgreSQL as ONE statement (``outbox.enqueue_together``), a round trip
+the same transaction: on PostgreSQL as ONE statement (``outbox.write_with_outbox``), a round trip
 per table saved. They are published after the commit (by this process, ``dispatch.py``, or by the
 relay); after a rollback nothing is. Subclasses add their repositories in ``_start``.
 """
 from __future__ import annotations
 
-from contextvars import Token
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -22,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.bulk import Insert, Write, insert_skipping_conflicts
 from services.infrastructure.db import utcnow
-from services.infrastructure.outbox import Outbox, OutboxBatch, current_batch, enqueue_together
+from services.infrastructure.outbox import Outbox, OutboxBatch, write_with_outbox
 from services.infrastructure.tables import processed_messages
 
 M = TypeVar("M")
@@ -40,7 +39,6 @@ class UnitOfWork:
         self._joining = joining
         self.conn: AsyncConnection | None = None
         self._batch: OutboxBatch | None = None
-        self._token: Token | None = None
         self._committed = False
         self._staged: list[Write] = []
 
@@ -48,7 +46,6 @@ class UnitOfWork:
         if self.conn is not None:
             raise RuntimeError("a unit of work is entered once")
         self._batch = self.dispatch.begin() if self.dispatch else OutboxBatch(None)
-        self._token = current_batch.set(self._batch)
         if self._joining is not None:
             self.conn = self._joining
         else:
@@ -67,10 +64,10 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         """Write what is staged now (a handler that must read it back before the commit)."""
-        writes, messages = self._staged, self.outbox.take()
+        writes, rows = self._staged, self.outbox.take()
         self._staged = []
-        if writes or messages:
-            await enqueue_together(self.conn, writes, messages)
+        if writes or rows:
+            await write_with_outbox(self.conn, writes, rows, self._batch)
 
     async def claim(self, messages: list[M]) -> list[M]:
         """Idempotency: record that this consumer processed these messages (``.envelope``), in this
@@ -104,14 +101,11 @@ class UnitOfWork:
         self._committed = True
 
     async def __aexit__(self, *exc) -> None:
-        try:
-            if self._joining is None:
-                try:
-                    if not self._committed:
-                        await self.conn.rollback()
-                finally:
-                    await self.conn.close()
-        finally:
-            current_batch.reset(self._token)
+        if self._joining is None:
+            try:
+                if not self._committed:
+                    await self.conn.rollback()
+            finally:
+                await self.conn.close()
         if self._committed and self.dispatch:
             self.dispatch.committed(self._batch)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from services.gate.tables import transfers
 from services.infrastructure.bulk import Insert, Update, _statement, write_each, write_together
 from services.infrastructure.db import utcnow
-from services.infrastructure.outbox import OutboxBatch, current_batch, enqueue_together
+from services.infrastructure.outbox import OutboxBatch, message_row, write_with_outbox
 from services.infrastructure.tables import outbox
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 from tests.integration.test_outbox_relay import _message
@@ -105,17 +105,16 @@ async def test_the_statement_is_atomic_and_the_same_for_any_number_of_rows(priva
     assert "unnest" in _statement(spec, None).text and ":p0_0" in _statement(spec, None).text
 
 
-async def test_enqueue_together_hands_leased_rows_to_the_dispatch_under_their_own_ids(private_engine):
+async def test_write_with_outbox_hands_leased_rows_to_the_dispatch_under_their_own_ids(private_engine):
     topic = f"test.bulk.{uuid.uuid4().hex}"
     run = uuid.uuid4().hex
     messages = [(topic, env, body) for env, body in (_message(i, run) for i in range(25))]
-    batch = OutboxBatch(utcnow() + timedelta(seconds=5))  # what OutboxDispatch.transaction() sets
-    token = current_batch.set(batch)
+    batch = OutboxBatch(utcnow() + timedelta(seconds=5))  # what OutboxDispatch.begin() gives
     conn, auto = await _autocommit(private_engine)
     try:
-        await enqueue_together(auto, [Insert(transfers, [_transfer(0, run)])], messages)
+        await write_with_outbox(auto, [Insert(transfers, [_transfer(0, run)])],
+                                [message_row(*m) for m in messages], batch)
     finally:
-        current_batch.reset(token)
         await conn.close()
     handed = batch.rows
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 
 from contracts.envelope import Envelope
 from services.infrastructure.db import utcnow
-from services.infrastructure.outbox import enqueue_raw
 from services.infrastructure.outbox_listener import OutboxListener
 from services.infrastructure.tables import outbox
 
@@ -32,12 +31,14 @@ async def test_a_committed_outbox_row_wakes_the_listener_and_an_uncommitted_one_
                        time=utcnow(), dataschema="urn:kimhub:schema:test.json")
         async with engine.connect() as conn:
             tx = await conn.begin()
-            await enqueue_raw(conn, "test.listener", env.subject, env.to_headers(), b"{}")
+            await conn.execute(insert(outbox), [{"topic": "test.listener", "key": env.subject, "headers": env.to_headers(),
+                                                  "value": b"{}", "created_at": utcnow(), "attempts": 0}])
             assert not await _wait(woken, 0.5), "woken before the commit"
             await tx.rollback()
         assert not await _wait(woken, 0.5), "woken by a rolled-back insert"
         async with engine.begin() as conn:
-            await enqueue_raw(conn, "test.listener", env.subject, env.to_headers(), b"{}")
+            await conn.execute(insert(outbox), [{"topic": "test.listener", "key": env.subject, "headers": env.to_headers(),
+                                                  "value": b"{}", "created_at": utcnow(), "attempts": 0}])
         assert await _wait(woken, 5), "a committed outbox row did not wake the listener"
     finally:
         listener.stop()
