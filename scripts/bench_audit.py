@@ -26,9 +26,9 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.audit.checkpoint import NoteSigner  # noqa: E402
 from services.audit.checkpointer import Checkpointer  # noqa: E402
 from services.audit.log import AuditLog  # noqa: E402
+from services.audit.note_keys import NoteSigner  # noqa: E402
 from services.audit.repository import AuditRepository  # noqa: E402
 from services.audit.record import TransferLogRecord  # noqa: E402
 from services.infrastructure import migrate  # noqa: E402
@@ -107,7 +107,7 @@ async def bench(server: str, n: int, workdir: Path) -> dict:
 
 VERIFY = """
 import resource, sys
-from services.audit.checkpoint import NoteVerifier
+from services.audit.note_keys import NoteVerifier
 from services.audit.verify import verify
 with open(sys.argv[1]) as lines:
     report = verify(lines, open(sys.argv[2]).read(), [NoteVerifier.from_vkey(sys.argv[3])])

@@ -39,7 +39,7 @@ from bench_support import (RETRIES, CpuMeter, LoadClient, offered, payload, peak
                            raw_baseline, saturation)
 
 from gateway.auth import issue_dev_token  # noqa: E402
-from services.audit.checkpoint import NoteSigner  # noqa: E402
+from services.audit.note_keys import NoteSigner  # noqa: E402
 from services.infrastructure.embedded_broker import EmbeddedBroker  # noqa: E402
 from services.kernel.settings import Settings  # noqa: E402
 from tests.support.apache_kafka import ApacheKafka  # noqa: E402

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.audit.checkpoint import Checkpoint, NoteSigner
+from services.audit.checkpoint import Checkpoint
 from services.audit.handlers import sign_if_grown
+from services.audit.note_keys import NoteSigner
 from services.audit.repository import AuditRepository
 from services.infrastructure import topics
 from services.infrastructure.outbox import enqueue

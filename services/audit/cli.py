@@ -14,7 +14,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-from services.audit.checkpoint import NoteError, NoteSigner, NoteVerifier, add_signature, open_checkpoint
+from services.audit.checkpoint import open_checkpoint
+from services.audit.note_keys import NoteError, NoteSigner, NoteVerifier
+from services.audit.signed_note import add_signature
 
 
 def add_parser(sub) -> None:

@@ -10,12 +10,13 @@ from contracts.audit import CheckpointV1
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from services.audit import views
-from services.audit.checkpoint import (Checkpoint, NoteError, NoteSigner, NoteVerifier, open_checkpoint, open_note,
-                                      sign_checkpoint)
+from services.audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from services.audit.commands import AddCosignature, ReportAccess
+from services.audit.note_keys import NoteError, NoteSigner, NoteVerifier
 from services.audit.record import rfc3339
 from services.audit.report_html import render
 from services.audit.repository import AuditRepository
+from services.audit.signed_note import open_note
 from services.directory.model import Directory
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow

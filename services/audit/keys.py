@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-from services.audit.checkpoint import NoteSigner, NoteVerifier
+from services.audit.note_keys import NoteSigner, NoteVerifier
 from services.kernel.settings import Settings
 
 

@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from services.audit import merkle
-from services.audit.checkpoint import Checkpoint, NoteError, NoteVerifier, open_checkpoint
+from services.audit.checkpoint import Checkpoint, open_checkpoint
+from services.audit.note_keys import NoteError, NoteVerifier
 from services.audit.record import canonical_json
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from contracts.purposes import Purpose
 from contracts.transfer import Decision
 from services.audit import merkle
-from services.audit.checkpoint import NoteSigner, NoteVerifier
+from services.audit.note_keys import NoteSigner, NoteVerifier
 from services.audit.repository import LogQuery
 from services.directory.model import Directory
 from services.kernel.errors import InvalidInput, NotFound

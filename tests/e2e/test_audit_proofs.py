@@ -2,8 +2,10 @@
 import base64
 
 from services.audit import merkle
-from services.audit.checkpoint import NoteSigner, NoteVerifier, add_signature, open_checkpoint
+from services.audit.checkpoint import open_checkpoint
+from services.audit.note_keys import NoteSigner, NoteVerifier
 from services.audit.record import canonical_json
+from services.audit.signed_note import add_signature
 from services.audit.verify import verify
 from tests.conftest import TEST_DPO_SKEY, TEST_DPO_VKEY
 from tests.e2e.conftest import consent_body, referral, wait_for

@@ -21,7 +21,8 @@ from sqlalchemy.engine import make_url
 
 from contracts.envelope import Envelope
 from services import kafka_acls
-from services.audit.checkpoint import NoteSigner, add_signature
+from services.audit.note_keys import NoteSigner
+from services.audit.signed_note import add_signature
 from services.directory.model import load_directory
 from services.infrastructure import topics
 from services.infrastructure.messaging import make_broker

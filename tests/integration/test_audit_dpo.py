@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from services.audit import handlers, merkle, views
-from services.audit.checkpoint import NoteSigner, NoteVerifier, add_signature, open_checkpoint
+from services.audit.checkpoint import open_checkpoint
 from services.audit.checkpointer import Checkpointer
 from services.audit.commands import AddCosignature, ReportAccess
+from services.audit.note_keys import NoteSigner, NoteVerifier
 from services.audit.record import ConsentLogRecord, TransferLogRecord
+from services.audit.signed_note import add_signature
 from services.audit.views import LogFilter
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow

@@ -17,8 +17,8 @@ import asyncpg
 import pytest
 
 from services.audit import merkle
-from services.audit.checkpoint import NoteSigner
 from services.audit.checkpointer import Checkpointer
+from services.audit.note_keys import NoteSigner
 from services.audit.repository import AuditRepository
 from services.audit.record import ConsentLogRecord, TransferLogRecord, canonical_json
 from services.migrations import migrate

@@ -6,17 +6,9 @@ import hashlib
 
 import pytest
 
-from services.audit.checkpoint import (
-    Checkpoint,
-    NoteError,
-    NoteSigner,
-    NoteVerifier,
-    add_signature,
-    open_checkpoint,
-    open_note,
-    sign_checkpoint,
-    sign_note,
-)
+from services.audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from services.audit.note_keys import NoteError, NoteSigner, NoteVerifier
+from services.audit.signed_note import add_signature, open_note, sign_note
 
 # Test vector from golang.org/x/mod/sumdb/note (note_test.go).
 PN_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
