@@ -1,10 +1,11 @@
 """The FastAPI application. Thin: authentication, validation, problem+json; the work is in services/."""
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from gateway import problems
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
 from gateway.routes import admin, audit, checklists, consents, inbox, meta, transfers
+from gateway.storable import reject_unstorable
 
 
 def create_app(hub) -> FastAPI:
@@ -12,6 +13,7 @@ def create_app(hub) -> FastAPI:
         title="kimhub",
         version="0.1.0",
         description="Einwilligungsgesteuerte Übermittlungen zwischen Behörden (KIM NRW).",
+        dependencies=[Depends(reject_unstorable)],
     )
     app.state.hub = hub
     app.state.verifier = TokenVerifier(hub.settings, set(hub.directory.offices))

@@ -1,11 +1,14 @@
 """Transfers: send (consent checked at once), reply from the inbox, statutory notices, status, timeline."""
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, StringConstraints, create_model
 
 from contracts.agency import MUNICIPALITY_PATTERN
 from contracts.base import Contract
 from contracts.consent import PERSON_PATTERN
+from contracts.feedback import REPLY
 from contracts.payloads import FEEDBACK
 from contracts.notice import EinbuergerungsmitteilungV1
 from contracts.transfer import TransferStatus
@@ -22,6 +25,10 @@ router = APIRouter(tags=["transfers"])
 sender = require(Role.CASE_MANAGER, Role.CLERK)  # clerks refer into case management and answer
 clerk = require(Role.CLERK)
 POLICY_CODES = {"open_items_not_accepted", "no_legal_basis"}
+# The transfer a reply answers: checked like the contracts' ``in_reply_to`` (whitespace stripped first, as
+# every Contract does), so that a path passing only before stripping is a 422 and not a failing reply model.
+ReplyTo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=REPLY["min_length"],
+                                           max_length=REPLY["max_length"]), Path()]
 
 
 def outcome_response(outcome: Outcome) -> JSONResponse:
@@ -58,7 +65,7 @@ def _reply_route(kind: str, message_type: str, contract: type[BaseModel]) -> Non
     fields = {name: (f.annotation, f) for name, f in contract.model_fields.items() if name != "in_reply_to"}
     body_model = create_model(f"{contract.__name__}Reply", __base__=Contract, **fields)
 
-    async def reply(request: Request, body: body_model, transfer_id: str = Path(min_length=3, max_length=40),  # type: ignore[valid-type]
+    async def reply(request: Request, body: body_model, transfer_id: ReplyTo,  # type: ignore[valid-type]
                     actor: Actor = Depends(clerk)):
         payload = contract(**body.model_dump(), in_reply_to=transfer_id)
         return outcome_response(await bus(request).handle(Reply(transfer_id, message_type, payload), actor))

@@ -50,7 +50,7 @@ class Item(Contract):
 
 class Template(Contract):
     procedure: str = Field(pattern=SLUG_PATTERN)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)  # stored in an INTEGER column
     title: Text  # German
     legal_basis: Text
     owner_office_kind: OfficeKind

@@ -337,7 +337,8 @@ TOO_BIG, TOO_SMALL = str(2**63), str(-2**63 - 1)  # one past either end of a sig
 
 
 @pytest.mark.parametrize("user, method, path, params, field, code", [
-    pytest.param("dpo", "GET", "/audit/export", {"start": TOO_BIG}, "query.start", "less_than_equal", id="export-start"),
+    pytest.param("dpo", "GET", "/audit/export", {"start": TOO_BIG}, "query.start", "less_than_equal",
+                 id="export-start"),
     pytest.param("dpo", "GET", "/audit/export", {"end": TOO_BIG}, "query.end", "less_than_equal", id="export-end"),
     pytest.param("dpo", "GET", "/audit/transfers", {"after_seq": TOO_BIG}, "query.after_seq", "less_than_equal",
                  id="log-after-seq"),
