@@ -53,6 +53,7 @@ class Report:
 
 def verify(lines: Iterable[str], checkpoint_note: str, verifiers: list[NoteVerifier],
            previous_notes: Iterable[str] = (), require_all: bool = False) -> Report:
+    """Check the exported ``lines`` against the signed checkpoint and the older checkpoints seen before."""
     report = Report()
     try:
         cp = open_checkpoint(checkpoint_note, verifiers, require_all=require_all)
@@ -60,6 +61,16 @@ def verify(lines: Iterable[str], checkpoint_note: str, verifiers: list[NoteVerif
         report.problems.append(Problem("malformed", None, f"checkpoint not verified: {exc}"))
         return report
     report.checkpoint = cp
+    previous = _open_previous(report, previous_notes, verifiers, cp)
+    replay = _replay(report, lines, cp, _targets(previous, cp))
+    _classify(report, replay.mismatched, replay.suspects)
+    _check_against_checkpoints(report, replay, cp, previous)
+    return report
+
+
+def _open_previous(report: Report, previous_notes: Iterable[str], verifiers: list[NoteVerifier],
+                   cp: Checkpoint) -> list[Checkpoint]:
+    """The older checkpoints of the same log that verify; one larger than ``cp`` is a rollback."""
     previous: list[Checkpoint] = []
     for note in previous_notes:
         try:
@@ -71,43 +82,82 @@ def verify(lines: Iterable[str], checkpoint_note: str, verifiers: list[NoteVerif
             report.problems.append(Problem(
                 "rolled_back", None, f"the checkpoint (size {cp.size}) is older than one seen before (size {old.size})"))
         previous.append(old)
+    return previous
+
+
+def _targets(previous: list[Checkpoint], cp: Checkpoint) -> list[Checkpoint]:
+    """The checkpoints whose roots the replay compares, by size (one per size), ``cp`` last."""
     targets = sorted({p.size: p for p in previous if p.size <= cp.size}.values(), key=lambda p: p.size)
     targets.append(cp)
+    return targets
 
-    tree = merkle.CompactRange()
-    expected = 0
-    suspects: dict[bytes, int] = {}  # stored leaf hash -> index, only for mismatches
-    mismatched: list[tuple[int, bytes]] = []  # (index, recomputed leaf hash)
-    last_good = 0  # largest checkpoint size whose root the records still reproduce
-    t = 0
+
+@dataclass
+class _Replay:
+    """The records re-hashed in log order: the tree they build and the leaf hashes that did not match."""
+
+    targets: list[Checkpoint]
+    tree: merkle.CompactRange = field(default_factory=merkle.CompactRange)
+    expected: int = 0  # the index the next record should have
+    suspects: dict[bytes, int] = field(default_factory=dict)  # stored leaf hash -> index, only for mismatches
+    mismatched: list[tuple[int, bytes]] = field(default_factory=list)  # (index, recomputed leaf hash)
+    last_good: int = 0  # largest checkpoint size whose root the records still reproduce
+    next_target: int = 0
+
+    def append(self, index: int, stored: bytes | None, actual: bytes) -> None:
+        if stored is not None and stored != actual:
+            self.suspects[stored] = self.tree.size
+            self.mismatched.append((self.tree.size, actual))
+        self.tree.append(actual)
+        self.expected = max(self.expected, index) + 1
+        while self.next_target < len(self.targets) and self.tree.size == self.targets[self.next_target].size:
+            if self.tree.root() == self.targets[self.next_target].root:
+                self.last_good = self.tree.size
+            self.next_target += 1
+
+
+def _replay(report: Report, lines: Iterable[str], cp: Checkpoint, targets: list[Checkpoint]) -> _Replay:
+    """Re-hash the records up to the checkpoint's size, noting unreadable lines and index gaps."""
+    replay = _Replay(targets)
     for line_no, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        if tree.size >= cp.size:
+        if replay.tree.size >= cp.size:
             break  # records after the checkpoint are not covered by it
-        try:
-            entry = json.loads(line)
-            index, record = int(entry["index"]), entry["record"]
-            stored = bytes.fromhex(entry["leaf_hash"]) if entry.get("leaf_hash") else None
-            actual = merkle.leaf_hash(canonical_json(record))
-        except (ValueError, KeyError, TypeError) as exc:
-            report.problems.append(Problem("malformed", expected, f"line {line_no} unreadable ({type(exc).__name__})"))
-            actual, index, stored = merkle.leaf_hash(line.encode()), expected, None
-        if index > expected:
-            report.problems.append(Problem("missing", expected, f"indexes {expected}..{index - 1} are not in the log"))
-        elif index < expected:
-            report.problems.append(Problem("reordered", index, f"index {index} appears again after {expected - 1}"))
-        if stored is not None and stored != actual:
-            suspects[stored] = tree.size
-            mismatched.append((tree.size, actual))
-        tree.append(actual)
-        expected = max(expected, index) + 1
+        index, stored, actual = _read_entry(report, line_no, line, replay.expected)
+        _check_index(report, index, replay.expected)
+        replay.append(index, stored, actual)
         report.records += 1
-        while t < len(targets) and tree.size == targets[t].size:
-            if tree.root() == targets[t].root:
-                last_good = tree.size
-            t += 1
-    _classify(report, mismatched, suspects)
+    return replay
+
+
+def _read_entry(report: Report, line_no: int, line: str, expected: int) -> tuple[int, bytes | None, bytes]:
+    """(index, stored leaf hash or None, recomputed leaf hash) of one exported line.
+
+    An unreadable line stands in for the expected record, hashed as it is.
+    """
+    try:
+        entry = json.loads(line)
+        index, record = int(entry["index"]), entry["record"]
+        stored = bytes.fromhex(entry["leaf_hash"]) if entry.get("leaf_hash") else None
+        actual = merkle.leaf_hash(canonical_json(record))
+    except (ValueError, KeyError, TypeError) as exc:
+        report.problems.append(Problem("malformed", expected, f"line {line_no} unreadable ({type(exc).__name__})"))
+        actual, index, stored = merkle.leaf_hash(line.encode()), expected, None
+    return index, stored, actual
+
+
+def _check_index(report: Report, index: int, expected: int) -> None:
+    """A record's index after a gap (missing records) or at or before an earlier one (reordered)."""
+    if index > expected:
+        report.problems.append(Problem("missing", expected, f"indexes {expected}..{index - 1} are not in the log"))
+    elif index < expected:
+        report.problems.append(Problem("reordered", index, f"index {index} appears again after {expected - 1}"))
+
+
+def _check_against_checkpoints(report: Report, replay: _Replay, cp: Checkpoint, previous: list[Checkpoint]) -> None:
+    """The replayed log against the signed checkpoint, then against the older ones, if nothing else was found."""
+    tree, last_good = replay.tree, replay.last_good
     if tree.size < cp.size:
         report.problems.append(Problem("missing", tree.size, f"the log ends at {tree.size} records, "
                                                              f"the checkpoint covers {cp.size}"))
@@ -118,7 +168,6 @@ def verify(lines: Iterable[str], checkpoint_note: str, verifiers: list[NoteVerif
     for old in previous:
         if old.size <= cp.size and last_good < old.size and not report.problems:
             report.problems.append(Problem("rolled_back", None, f"not consistent with the checkpoint of size {old.size}"))
-    return report
 
 
 def _classify(report: Report, mismatched: list[tuple[int, bytes]], suspects: dict[bytes, int]) -> None:
