@@ -10,8 +10,9 @@ from pydantic import ValidationError
 
 from services.checklists.commands import CreatePrecheck, PublishTemplate, UploadDocument
 from services.checklists.catalogue import PublishError, TemplateExpired, TemplateNotFound
+from services.checklists.hints import hints
 from services.checklists.model import Template, TemplateError, parse_template
-from services.checklists.precheck import hints, precheck
+from services.checklists.precheck import precheck
 from services.checklists.sniff import sniff_media_type
 from services.checklists.views import own_precheck
 from services.directory.model import Directory

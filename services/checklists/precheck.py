@@ -29,10 +29,9 @@ from pydantic import Field, field_validator, model_validator
 from contracts.base import Contract
 from contracts.categories import DataCategory
 from services.checklists.conditions import describe, evaluate, referenced_facts
-from services.checklists.facts import FACTS, CaseFacts, as_case_facts, fact_values, format_value, full_months
-from services.checklists.model import Template
+from services.checklists.facts import FACTS, CaseFacts, as_case_facts, fact_values, format_value
+from services.checklists.model import Item, Template
 
-HINT_LABEL = "Hinweis, keine Entscheidung"
 DISCLAIMER = (
     "Vorprüfung der Unterlagen als Hilfe für die Fallbearbeitung. Sie ist keine Entscheidung über "
     "einen Antrag; darüber entscheidet allein die zuständige Behörde."
@@ -151,69 +150,21 @@ def precheck(
     """
     values = fact_values(as_case_facts(facts), on)
     entries = {k: v if isinstance(v, StatusEntry) else StatusEntry.model_validate(v) for k, v in statuses.items()}
-    known = set(template.item_ids)
-
     items: list[ItemCheck] = []
     not_applicable: list[NotApplicableItem] = []
-    errors: list[Issue] = []
+    errors = _unknown_item_errors(template, entries)
     warnings: list[Issue] = []
-
-    for item_id in entries.keys() - known:
-        errors.append(Issue(
-            severity="error", code=IssueCode.UNKNOWN_ITEM, item_id=item_id,
-            message=f"Status für unbekannten Punkt „{item_id}“: nicht in der Vorlage "
-                    f"{template.procedure} (Version {template.version})."))
-    errors.sort(key=lambda i: i.item_id)
-
     for item in template.items:
         entry = entries.get(item.id)
-        applicability = Applicability.APPLIES
-        applicability_note = None
-        if item.applies_if is not None:
-            result = evaluate(item.applies_if, values)
-            names = referenced_facts(item.applies_if)
-            if result is False:
-                not_applicable.append(NotApplicableItem(
-                    item_id=item.id, label=item.label,
-                    reason=f"Entfällt laut Angaben: gilt nur bei „{describe(item.applies_if)}“ "
-                           f"(erfasst: {_facts_text(names, values)})."))
-                if entry is not None and entry.status is not ItemStatus.NOT_REQUIRED:
-                    warnings.append(Issue(
-                        severity="warning", code=IssueCode.STATUS_FOR_NOT_APPLICABLE_ITEM, item_id=item.id,
-                        message=f"„{item.label}“ trifft laut Angaben nicht zu; der erfasste Status "
-                                f"„{entry.status.label}“ wird nicht berücksichtigt."))
-                continue
-            if result is None:
-                applicability = Applicability.UNDETERMINED
-                unknown = [n for n in names if values.get(n) is None]
-                applicability_note = (
-                    f"Angaben fehlen ({', '.join(FACTS[n].label for n in unknown)}) für die Bedingung "
-                    f"„{describe(item.applies_if)}“; der Punkt wird vorsichtshalber aufgeführt.")
-
-        open_note = None
-        if entry is None:
-            open_note = "Noch kein Status erfasst."
-        elif entry.status is ItemStatus.MISSING and entry.reason is None:
-            open_note = "Fehlt; keine Begründung angegeben."
-        elif entry.status is ItemStatus.NOT_REQUIRED and entry.reason is None:
-            open_note = "Als nicht erforderlich markiert, aber ohne Begründung."
-            why = ("trifft laut Angaben zu" if applicability is Applicability.APPLIES
-                   else "kann mangels Angaben nicht ausgeschlossen werden")
-            errors.append(Issue(
-                severity="error", code=IssueCode.REASON_REQUIRED, item_id=item.id,
-                message=f"„{item.label}“ {why}; „nicht erforderlich“ braucht eine Begründung."))
-        if entry is not None and entry.documents and entry.status in (ItemStatus.MISSING, ItemStatus.NOT_REQUIRED):
-            warnings.append(Issue(
-                severity="warning", code=IssueCode.DOCUMENTS_WITHOUT_PRESENT_STATUS, item_id=item.id,
-                message=f"„{item.label}“: Dokumente zugeordnet, aber Status „{entry.status.label}“."))
-
-        items.append(ItemCheck(
-            item_id=item.id, label=item.label, category=item.category, legal_reference=item.legal_reference,
-            applicability=applicability, applicability_note=applicability_note,
-            status=entry.status if entry else None, reason=entry.reason if entry else None,
-            documents=list(entry.documents) if entry else [],
-            open=open_note is not None, open_note=open_note))
-
+        applies = True if item.applies_if is None else evaluate(item.applies_if, values)
+        if applies is False:
+            not_applicable.append(_not_applicable_item(item, values))
+            warnings.extend(_ignored_status_warnings(item, entry))
+            continue
+        applicability = Applicability.UNDETERMINED if applies is None else Applicability.APPLIES
+        errors.extend(_reason_required_errors(item, entry, applicability))
+        warnings.extend(_documents_without_present_status_warnings(item, entry))
+        items.append(_item_check(item, entry, applicability, values))
     open_items = [i.item_id for i in items if i.open]
     return PrecheckResult(
         procedure=template.procedure, version=template.version, checked_on=on,
@@ -221,89 +172,83 @@ def precheck(
         errors=errors, warnings=warnings, complete=not open_items and not errors)
 
 
-# --------------------------------------------------------------------------- hints
+def _unknown_item_errors(template: Template, entries: Mapping[str, StatusEntry]) -> list[Issue]:
+    """An error for each status whose item id is not in the template, by item id."""
+    errors = [
+        Issue(severity="error", code=IssueCode.UNKNOWN_ITEM, item_id=item_id,
+              message=f"Status für unbekannten Punkt „{item_id}“: nicht in der Vorlage "
+                      f"{template.procedure} (Version {template.version}).")
+        for item_id in entries.keys() - set(template.item_ids)
+    ]
+    errors.sort(key=lambda i: i.item_id)
+    return errors
 
 
-class HintCode(StrEnum):
-    EXAMPLE_TEMPLATE = "example_template"
-    TEMPLATE_VALIDITY = "template_validity"
-    AGE = "age"
-    RESIDENCE_DURATION = "residence_duration"
-    DATE_IN_FUTURE = "date_in_future"
-    NO_PASSPORT = "no_passport"
-    MISSING_FACTS = "missing_facts"
+def _not_applicable_item(item: Item, values: Mapping[str, Any]) -> NotApplicableItem:
+    """An item whose condition is false for the facts, with the condition and the facts it read."""
+    names = referenced_facts(item.applies_if)
+    return NotApplicableItem(
+        item_id=item.id, label=item.label,
+        reason=f"Entfällt laut Angaben: gilt nur bei „{describe(item.applies_if)}“ "
+               f"(erfasst: {_facts_text(names, values)}).")
 
 
-class Hint(Contract):
-    """Derived information for the case manager; explicitly not a decision."""
-
-    code: HintCode
-    text: str  # German
-    note: str | None = None  # German; caveat
-    label: Literal["Hinweis, keine Entscheidung"] = HINT_LABEL
-
-    def __str__(self) -> str:
-        return f"{self.label}: {self.text}" + (f" ({self.note})" if self.note else "")
+def _ignored_status_warnings(item: Item, entry: StatusEntry | None) -> list[Issue]:
+    """A warning when a status other than ``not_required`` is recorded for an item that does not apply."""
+    if entry is None or entry.status is ItemStatus.NOT_REQUIRED:
+        return []
+    return [Issue(
+        severity="warning", code=IssueCode.STATUS_FOR_NOT_APPLICABLE_ITEM, item_id=item.id,
+        message=f"„{item.label}“ trifft laut Angaben nicht zu; der erfasste Status "
+                f"„{entry.status.label}“ wird nicht berücksichtigt.")]
 
 
-def format_duration(months: int) -> str:
-    """German duration, e.g. ``5 Jahre 3 Monate``, ``1 Jahr``, ``7 Monate``."""
-    years, rest = divmod(months, 12)
-    parts = []
-    if years:
-        parts.append(f"{years} {'Jahr' if years == 1 else 'Jahre'}")
-    if rest or not years:
-        parts.append(f"{rest} {'Monat' if rest == 1 else 'Monate'}")
-    return " ".join(parts)
+def _undetermined_note(item: Item, values: Mapping[str, Any]) -> str:
+    """Why an item is listed although its condition could not be evaluated: the facts that are unknown."""
+    unknown = [n for n in referenced_facts(item.applies_if) if values.get(n) is None]
+    return (f"Angaben fehlen ({', '.join(FACTS[n].label for n in unknown)}) für die Bedingung "
+            f"„{describe(item.applies_if)}“; der Punkt wird vorsichtshalber aufgeführt.")
 
 
-def hints(template: Template, facts: CaseFacts | Mapping[str, Any], today: date) -> list[Hint]:
-    """Derived hints (German) for the case manager. Never a statement about eligibility."""
-    f = as_case_facts(facts)
-    values = fact_values(f, today)
-    out: list[Hint] = []
-    if template.example:
-        out.append(Hint(code=HintCode.EXAMPLE_TEMPLATE, text=template.review_note or ""))
-    if today < template.valid_from:
-        out.append(Hint(code=HintCode.TEMPLATE_VALIDITY,
-                        text=f"Vorlage gilt erst ab {format_value(template.valid_from)}."))
-    elif template.valid_until is not None:
-        if today <= template.valid_until:
-            out.append(Hint(code=HintCode.TEMPLATE_VALIDITY,
-                            text=f"Vorlage gilt nur bis {format_value(template.valid_until)} (befristete Regelung)."))
-        else:
-            out.append(Hint(code=HintCode.TEMPLATE_VALIDITY,
-                            text=f"Vorlage galt nur bis {format_value(template.valid_until)}."))
-    if f.date_of_birth is not None:
-        if f.date_of_birth > today:
-            out.append(Hint(code=HintCode.DATE_IN_FUTURE,
-                            text="Das Geburtsdatum liegt in der Zukunft; bitte Angaben prüfen."))
-        else:
-            age = values["age"]
-            out.append(Hint(code=HintCode.AGE, text=f"Alter: {age} {'Jahr' if age == 1 else 'Jahre'}"))
-    if f.entry_date is not None:
-        if f.entry_date > today:
-            out.append(Hint(code=HintCode.DATE_IN_FUTURE,
-                            text="Das Einreisedatum liegt in der Zukunft; bitte Angaben prüfen."))
-        else:
-            out.append(Hint(
-                code=HintCode.RESIDENCE_DURATION,
-                text=f"Aufenthaltsdauer laut Einreisedatum: {format_duration(full_months(f.entry_date, today))}",
-                note="anrechenbar ist nur der rechtmäßige bzw. geduldete Aufenthalt; das prüft die Behörde"))
-    if f.has_passport is False:
-        out.append(Hint(
-            code=HintCode.NO_PASSPORT,
-            text="Kein gültiger Pass angegeben: Identitätsklärung und Passbeschaffung früh ansprechen "
-                 "(Passlosigkeit ist ein häufiges Hindernis)."))
-    missing: list[str] = []
-    for item in template.items:
-        if item.applies_if is not None:
-            for name in referenced_facts(item.applies_if):
-                if values.get(name) is None and name not in missing:
-                    missing.append(name)
-    if missing:
-        out.append(Hint(
-            code=HintCode.MISSING_FACTS,
-            text=f"Für die Bedingungen der Vorlage fehlen Angaben: {', '.join(FACTS[n].label for n in missing)}. "
-                 "Betroffene Punkte werden vorsichtshalber aufgeführt."))
-    return out
+def _open_note(entry: StatusEntry | None) -> str | None:
+    """Why an applicable item is open (no status, or missing / not required without a reason); None if it is not."""
+    if entry is None:
+        return "Noch kein Status erfasst."
+    if entry.status is ItemStatus.MISSING and entry.reason is None:
+        return "Fehlt; keine Begründung angegeben."
+    if entry.status is ItemStatus.NOT_REQUIRED and entry.reason is None:
+        return "Als nicht erforderlich markiert, aber ohne Begründung."
+    return None
+
+
+def _reason_required_errors(item: Item, entry: StatusEntry | None, applicability: Applicability) -> list[Issue]:
+    """An error when an applicable item is marked ``not_required`` without a reason."""
+    if entry is None or entry.status is not ItemStatus.NOT_REQUIRED or entry.reason is not None:
+        return []
+    why = ("trifft laut Angaben zu" if applicability is Applicability.APPLIES
+           else "kann mangels Angaben nicht ausgeschlossen werden")
+    return [Issue(
+        severity="error", code=IssueCode.REASON_REQUIRED, item_id=item.id,
+        message=f"„{item.label}“ {why}; „nicht erforderlich“ braucht eine Begründung.")]
+
+
+def _documents_without_present_status_warnings(item: Item, entry: StatusEntry | None) -> list[Issue]:
+    """A warning when documents are attached to an item recorded as missing or not required."""
+    if entry is None or not entry.documents or entry.status not in (ItemStatus.MISSING, ItemStatus.NOT_REQUIRED):
+        return []
+    return [Issue(
+        severity="warning", code=IssueCode.DOCUMENTS_WITHOUT_PRESENT_STATUS, item_id=item.id,
+        message=f"„{item.label}“: Dokumente zugeordnet, aber Status „{entry.status.label}“.")]
+
+
+def _item_check(item: Item, entry: StatusEntry | None, applicability: Applicability,
+                values: Mapping[str, Any]) -> ItemCheck:
+    """An applicable item with what is recorded for it and whether it is open."""
+    open_note = _open_note(entry)
+    return ItemCheck(
+        item_id=item.id, label=item.label, category=item.category, legal_reference=item.legal_reference,
+        applicability=applicability,
+        applicability_note=_undetermined_note(item, values) if applicability is Applicability.UNDETERMINED else None,
+        status=entry.status if entry else None, reason=entry.reason if entry else None,
+        documents=list(entry.documents) if entry else [],
+        open=open_note is not None, open_note=open_note)

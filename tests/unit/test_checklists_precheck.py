@@ -1,4 +1,4 @@
-"""The pre-check and its hints (services/checklists/precheck.py, conditions.py, facts.py).
+"""The pre-check and its hints (services/checklists/precheck.py, hints.py, conditions.py, facts.py).
 
 Conditions decide which items apply; completeness is about what the case manager recorded; hints
 are derived facts in German. Nothing here is an eligibility decision, and a test keeps the result
@@ -15,21 +15,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from services.checklists import conditions, facts, model, precheck as precheck_module
+from services.checklists import conditions, facts, hints as hints_module, model, precheck as precheck_module
 from services.checklists.catalogue import load_shipped_catalogue
 from services.checklists.conditions import describe, evaluate, referenced_facts
 from services.checklists.facts import CaseFacts, FamilyStatus, fact_values, full_months, full_years
+from services.checklists.hints import HINT_LABEL, Hint, HintCode, format_duration, hints
 from services.checklists.model import Template
 from services.checklists.precheck import (
-    HINT_LABEL,
     Applicability,
-    Hint,
-    HintCode,
     IssueCode,
     ItemStatus,
     PrecheckResult,
-    format_duration,
-    hints,
     precheck,
 )
 
@@ -366,7 +362,7 @@ def _models_in(*modules) -> list[type[BaseModel]]:
 
 
 def test_result_types_have_no_decision_field() -> None:
-    models = _models_in(precheck_module, model, conditions, facts)
+    models = _models_in(precheck_module, hints_module, model, conditions, facts)
     assert {PrecheckResult, Hint, precheck_module.ItemCheck, precheck_module.Issue} <= set(models)
     for m in models:
         names = set(m.model_fields) | set(m.model_computed_fields)
