@@ -41,24 +41,46 @@ def _purpose(value: str | None) -> str:
     return Purpose(value).label if value else "–"
 
 
-def render(report: dict, office_names: dict[str, str]) -> str:
-    office = lambda oid: escape(office_names.get(oid, oid or "–"))  # noqa: E731
-    transfers = "".join(
-        f"<tr><td>{_date(t['recorded_at'])}</td><td>{office(t['recipient_office'])}</td>"
+def _office(office_names: dict[str, str], office_id: str | None) -> str:
+    return escape(office_names.get(office_id, office_id or "–"))
+
+
+def _version(consent_version: int | None) -> str:
+    return " (Version " + str(consent_version) + ")" if consent_version else ""
+
+
+def _reasons(reasons: list[str]) -> str:
+    """The reasons of a refusal or withholding, in German, on a line of their own; empty if none."""
+    if not reasons:
+        return ""
+    return "<br><span class=small>" + escape(", ".join(REASONS.get(r, r) for r in reasons)) + "</span>"
+
+
+def _transfer_rows(transfers: list[dict], office_names: dict[str, str]) -> str:
+    return "".join(
+        f"<tr><td>{_date(t['recorded_at'])}</td><td>{_office(office_names, t['recipient_office'])}</td>"
         f"<td>{escape(_purpose(t['purpose']))}</td><td>{escape(_categories(t['categories_sent']))}</td>"
         f"<td>{escape(_categories(t['categories_removed']))}</td>"
-        f"<td>{escape(t['consent_id'] or '–')}{' (Version ' + str(t['consent_version']) + ')' if t['consent_version'] else ''}</td>"
-        f"<td>{escape(DECISIONS.get(t['decision'], t['decision']))}"
-        f"{'<br><span class=small>' + escape(', '.join(REASONS.get(r, r) for r in t['reasons'])) + '</span>' if t['reasons'] else ''}</td>"
+        f"<td>{escape(t['consent_id'] or '–')}{_version(t['consent_version'])}</td>"
+        f"<td>{escape(DECISIONS.get(t['decision'], t['decision']))}{_reasons(t['reasons'])}</td>"
         f"<td class=small>{t['index']}</td></tr>"
-        for t in report["transfers"]
+        for t in transfers
     ) or "<tr><td colspan=8>Keine Übermittlungen.</td></tr>"
-    consents = "".join(
+
+
+def _consent_rows(consents: list[dict], office_names: dict[str, str]) -> str:
+    return "".join(
         f"<tr><td>{_date(c['recorded_at'])}</td><td>{escape(EVENTS.get(c['event'], c['event']))}</td>"
-        f"<td>{escape(c['consent_id'])}{' (Version ' + str(c['consent_version']) + ')' if c['consent_version'] else ''}</td>"
-        f"<td>{office(c['office'])}</td><td class=small>{c['index']}</td></tr>"
-        for c in report["consents"]
+        f"<td>{escape(c['consent_id'])}{_version(c['consent_version'])}</td>"
+        f"<td>{_office(office_names, c['office'])}</td><td class=small>{c['index']}</td></tr>"
+        for c in consents
     ) or "<tr><td colspan=5>Keine Einträge.</td></tr>"
+
+
+def render(report: dict, office_names: dict[str, str]) -> str:
+    """The access report (the DPO view's dict) as one HTML page; ``office_names`` by office id."""
+    transfers = _transfer_rows(report["transfers"], office_names)
+    consents = _consent_rows(report["consents"], office_names)
     cp = report["checkpoint"]
     return f"""<!doctype html>
 <html lang="de"><head><meta charset="utf-8"><title>Auskunft nach Art. 15 DSGVO</title>
