@@ -155,7 +155,8 @@ def _check_index(report: Report, index: int, expected: int) -> None:
         report.problems.append(Problem("reordered", index, f"index {index} appears again after {expected - 1}"))
 
 
-def _check_against_checkpoints(report: Report, replay: _Replay, cp: Checkpoint, previous: list[Checkpoint]) -> None:
+def _check_against_checkpoints(report: Report, replay: _Replay, cp: Checkpoint,
+                               previous: list[Checkpoint]) -> None:
     """The replayed log against the signed checkpoint, then against the older ones, if nothing else was found."""
     tree, last_good = replay.tree, replay.last_good
     if tree.size < cp.size:
