@@ -31,7 +31,7 @@ from services.audit.log import AuditLog  # noqa: E402
 from services.audit.note_keys import NoteSigner  # noqa: E402
 from services.audit.repository import AuditRepository  # noqa: E402
 from services.audit.record import TransferLogRecord  # noqa: E402
-from services.infrastructure import migrate  # noqa: E402
+from services.migrations import migrate  # noqa: E402
 from services.infrastructure.db import create_engine  # noqa: E402
 
 BATCH = 1000
