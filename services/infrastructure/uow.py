@@ -6,6 +6,11 @@ and commits once (*Architecture Patterns with Python*, ch. 6).
         ...
         await uow.commit()
 
+On PostgreSQL a unit starts without a transaction: reads run on their own (Read Committed gives each
+statement its own snapshot anyway), and a unit whose only write is the one statement at its commit
+needs no BEGIN and COMMIT (two round trips of four: the request path's and the delivery's usual
+unit). The first lock, write, cursor or savepoint begins the transaction (``UnitConnection``).
+
 Leaving the block without ``commit`` rolls back. Messages the handler put on the outbox, and rows a
 repository staged (``stage``: inserts and updates as ``bulk`` writes), are written at the commit, in
 the same transaction: on PostgreSQL as ONE statement (``outbox.write_with_outbox``), a round trip
@@ -14,8 +19,10 @@ relay); after a rollback nothing is. Subclasses add their repositories in ``_sta
 """
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.infrastructure.dispatch import OutboxDispatch
@@ -49,8 +56,7 @@ class UnitOfWork:
         if self._joining is not None:
             self.conn = self._joining
         else:
-            self.conn = await self.engine.connect()
-            await self.conn.begin()
+            self.conn = await UnitConnection.open(self.engine)
         self.outbox = Outbox()
         self._start(self.conn)
         return self
@@ -64,10 +70,16 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         """Write what is staged now (a handler that must read it back before the commit)."""
+        if isinstance(self.conn, UnitConnection):
+            await self.conn.begin()  # more may follow: they commit together
+        await self._write_staged()
+
+    async def _write_staged(self) -> None:
         writes, rows = self._staged, self.outbox.take()
         self._staged = []
-        if writes or rows:
-            await write_with_outbox(self.conn, writes, rows, self._batch)
+        if writes or rows:  # on PostgreSQL one statement
+            conn = self.conn.raw if isinstance(self.conn, UnitConnection) else self.conn
+            await write_with_outbox(conn, writes, rows, self._batch)
 
     async def claim(self, messages: list[M]) -> list[M]:
         """Idempotency: record that this consumer processed these messages (``.envelope``), in this
@@ -95,17 +107,78 @@ class UnitOfWork:
             for m in messages}.values())
 
     async def commit(self) -> None:
-        await self.flush()
+        await self._write_staged()  # the unit's last statement: atomic by itself on PostgreSQL
         if self._joining is None:
-            await self.conn.commit()
+            await self.conn.raw.commit()
         self._committed = True
 
     async def __aexit__(self, *exc) -> None:
         if self._joining is None:
             try:
                 if not self._committed:
-                    await self.conn.rollback()
+                    await self.conn.raw.rollback()
             finally:
-                await self.conn.close()
+                await self.conn.raw.close()
         if self._committed and self.dispatch:
             self.dispatch.committed(self._batch)
+
+
+class UnitConnection:
+    """A unit of work's connection as its repositories use it. On PostgreSQL it begins no transaction
+    until a statement needs one: anything but a plain ``SELECT`` (a lock, a write, raw SQL), a cursor
+    or a savepoint. Elsewhere (SQLite) the transaction begins at once."""
+
+    def __init__(self, raw: AsyncConnection, isolation: str | None):
+        self.raw = raw
+        self._isolation = isolation  # the engine's, restored when the transaction begins
+        self.in_transaction = isolation is None
+
+    @classmethod
+    async def open(cls, engine: AsyncEngine) -> UnitConnection:
+        raw = await engine.connect()
+        if raw.dialect.name != "postgresql":
+            await raw.begin()
+            return cls(raw, None)
+        isolation = await raw.get_isolation_level()
+        await raw.execution_options(isolation_level="AUTOCOMMIT")
+        return cls(raw, isolation)
+
+    @property
+    def dialect(self):
+        return self.raw.dialect
+
+    async def begin(self) -> None:
+        if self.in_transaction:
+            return
+        await self.raw.commit()  # ends SQLAlchemy's autobegun, empty one: a no-op on the server
+        await self.raw.execution_options(isolation_level=self._isolation)
+        await self.raw.begin()
+        self.in_transaction = True
+
+    async def execute(self, statement, *args, **kwargs):
+        if not _plain_select(statement):
+            await self.begin()
+        return await self.raw.execute(statement, *args, **kwargs)
+
+    async def scalar(self, statement, *args, **kwargs):
+        if not _plain_select(statement):
+            await self.begin()
+        return await self.raw.scalar(statement, *args, **kwargs)
+
+    async def stream(self, statement, *args, **kwargs):
+        await self.begin()  # a server-side cursor lives in a transaction
+        return await self.raw.stream(statement, *args, **kwargs)
+
+    @asynccontextmanager
+    async def begin_nested(self):
+        await self.begin()
+        async with self.raw.begin_nested() as savepoint:
+            yield savepoint
+
+    async def run_sync(self, fn, *args, **kwargs):
+        await self.begin()
+        return await self.raw.run_sync(fn, *args, **kwargs)
+
+
+def _plain_select(statement) -> bool:
+    return isinstance(statement, Select) and statement._for_update_arg is None

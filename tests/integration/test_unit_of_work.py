@@ -10,6 +10,7 @@ from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.tables import outbox
 from services.unit_of_work import HubUnitOfWork
 from tests.conftest import make_audit_log
+from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 
 AUDIT = make_audit_log()
 
@@ -100,3 +101,33 @@ async def test_staged_rows_and_messages_are_written_together_at_the_commit(engin
     async with engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(processed_messages)
                                  .where(processed_messages.c.ce_id == env.id)) == 1
+
+
+async def _table_free(engine, table: str) -> bool:
+    """Whether another transaction could lock ``table`` now (a transaction that read it holds a lock)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    async with engine.connect() as other:
+        try:
+            async with other.begin():
+                await other.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+            return True
+        except DBAPIError:
+            return False
+
+
+async def test_reads_hold_no_transaction_until_a_lock_or_write_needs_one(private_engine):  # noqa: F811
+    """PostgreSQL: a unit that reads and then writes only at its commit sends no BEGIN/COMMIT (each
+    read is its own statement); the first lock begins the transaction, which then holds the lock."""
+    from services.infrastructure.tables import processed_messages
+
+    async with HubUnitOfWork(private_engine, AUDIT) as uow:
+        await uow.conn.execute(select(func.count()).select_from(processed_messages))
+        assert not uow.conn.in_transaction
+        assert await _table_free(private_engine, "processed_messages"), "a read held its table"
+        await uow.conn.execute(select(processed_messages).limit(1).with_for_update())
+        assert uow.conn.in_transaction
+        assert not await _table_free(private_engine, "processed_messages"), "the lock was not held"
+        await uow.commit()
+    assert await _table_free(private_engine, "processed_messages")
