@@ -139,9 +139,8 @@ class UnitConnection:
         if raw.dialect.name != "postgresql":
             await raw.begin()
             return cls(raw, None)
-        isolation = await raw.get_isolation_level()
         await raw.execution_options(isolation_level="AUTOCOMMIT")
-        return cls(raw, isolation)
+        return cls(raw, raw.dialect.default_isolation_level)
 
     @property
     def dialect(self):
