@@ -13,8 +13,10 @@ def imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom) and node.module:  # a submodule by its own name
+            for a in node.names:
+                submodule = ROOT / (node.module.replace(".", "/") + f"/{a.name}.py")
+                names.add(f"{node.module}.{a.name}" if submodule.exists() else node.module)
     return names
 
 
