@@ -30,7 +30,6 @@ from services.infrastructure.consumer import Consumer
 from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker
 from services.infrastructure.offsets import OffsetCommits
 from services.infrastructure.outbox import OutboxRelay
-from services.infrastructure.outbox_listener import OutboxListener
 from services.infrastructure.retention import Retention
 from services.kernel.settings import Settings
 
@@ -75,7 +74,6 @@ class Hub:
         self.checkpointer: Checkpointer | None = None
         self.watch: BrokerWatch | None = None
         self.retention: Retention | None = None
-        self.listener: OutboxListener | None = None
         self.dispatch: OutboxDispatch | None = None
         self.bus: MessageBus | None = None
         self._tasks: list[asyncio.Task] = []
@@ -113,9 +111,6 @@ class Hub:
                 self._tasks.append(asyncio.create_task(self.watch.run(), name="broker-watch"))
             self.retention = Retention(self.engine, s.replay_window_seconds)
             self._tasks.append(asyncio.create_task(self.retention.run(), name="retention"))
-            if self.engine.dialect.name == "postgresql":
-                self.listener = OutboxListener(s.effective_database_url, self.notify_outbox)
-                self._tasks.append(asyncio.create_task(self.listener.run(), name="outbox-listener"))
         if "audit" in self.components:
             self.checkpointer = Checkpointer(self.engine, self.signer, s.log_origin, s.checkpoint_interval_seconds,
                                              after_commit=self.notify_outbox)
@@ -157,7 +152,7 @@ class Hub:
             await self.dispatch.stop()
         if self.checkpointer:
             self.checkpointer.stop()
-        for task in (self.watch, self.retention, self.listener):
+        for task in (self.watch, self.retention):
             if task:
                 task.stop()
         if self.relay:

@@ -14,7 +14,8 @@ committing process already holds the rows, so it sends them itself:
   broker confirmed it, and only while it still holds its lease (``BrokerWatch`` clears leases when the
   broker lost its topics, so a confirmation from the lost broker cannot mark a row).
 - When a send fails, this process stops sending directly: the failed row and every later one are
-  handed to the relay (lease cleared, relay woken), which publishes them in id order. Direct
+  handed to the relay (lease cleared; the relay in this process is woken, one in another process
+  finds them at its next poll, ``KIMHUB_RELAY_POLL_SECONDS``), which publishes them in id order. Direct
   sending resumes only when no row up to the last one handed over is waiting to be published, so
   one person's messages never overtake each other.
 
@@ -28,12 +29,11 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.infrastructure.db import utcnow
 from services.infrastructure.outbox import OutboxBatch, Publisher, Record
-from services.infrastructure.outbox_listener import CHANNEL
 from services.infrastructure.tables import outbox
 
 log = logging.getLogger("kimhub.outbox")
@@ -180,8 +180,6 @@ class OutboxDispatch:
         async with self.engine.begin() as conn:
             await conn.execute(update(outbox).where(outbox.c.id.in_(ids), outbox.c.published_at.is_(None))
                                .values(lease_until=None))
-            if conn.dialect.name == "postgresql":  # wake relays in other processes
-                await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
     async def _waiting_for_relay(self, up_to: int) -> int:
         """Rows up to ``up_to`` the relay still has to publish (leased rows of other processes aside)."""

@@ -21,7 +21,6 @@ from services.infrastructure.consumer import Consumer
 from services.infrastructure.messaging import BrokerPublisher, ensure_topics, make_broker
 from services.infrastructure.uow import UnitOfWork
 from services.infrastructure.outbox import OutboxRelay, Publisher, requeue
-from services.infrastructure.outbox_listener import OutboxListener
 from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_outbox_relay import _message, _read_all, _rows
 
@@ -186,28 +185,6 @@ async def test_a_confirmation_after_requeue_does_not_mark_the_row(any_engine):
     await dispatch.stop()
     rows = await _rows(any_engine, topic)
     assert [(r.published_at, r.lease_until) for r in rows] == [(None, None)] * 2, "left for the relay"
-
-
-async def test_only_rows_for_the_relay_wake_relays_in_other_processes(private_engine):
-    woken = asyncio.Event()
-    url = private_engine.url.render_as_string(hide_password=False)
-    listener = OutboxListener(url, woken.set)
-    task = asyncio.create_task(listener.run())
-    try:
-        await asyncio.wait_for(woken.wait(), 10)  # it wakes once when it starts listening
-        await asyncio.sleep(0.2)
-        woken.clear()
-        topic = f"test.dispatch.{uuid.uuid4().hex}"
-        held = ScriptedPublisher()
-        held.hold = asyncio.Event()
-        await _commit(private_engine, OutboxDispatch(private_engine, held, lambda: None), topic, 2)
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(woken.wait(), 0.5)
-        await _commit(private_engine, OutboxDispatch(private_engine, None, lambda: None), topic, 1)  # unleased
-        await asyncio.wait_for(woken.wait(), 5)
-    finally:
-        listener.stop()
-        await asyncio.wait_for(task, 15)
 
 
 async def test_a_consumer_publishes_what_it_enqueued_itself_for_one_record_and_for_a_batch(private_engine, settings):
