@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import resource
 import statistics
 import subprocess
 import sys
