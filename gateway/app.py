@@ -1,7 +1,7 @@
 """The FastAPI application. Thin: authentication, validation, problem+json; the work is in services/."""
 from fastapi import Depends, FastAPI
 
-from gateway import problems
+from gateway import observability, problems
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
 from gateway.routes import admin, audit, checklists, consents, inbox, meta, transfers
@@ -23,4 +23,5 @@ def create_app(hub) -> FastAPI:
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes,
                        overrides={"/documents": hub.settings.max_document_bytes})
+    observability.install(app)
     return app

@@ -48,6 +48,10 @@ COMMAND_HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
 BATCHED: dict[type, Callable[..., Awaitable[list[Any]]]] = {
     SendTransfer: gate.send_many,
 }
+# A grouped command's message subject (the person): its messages follow its request's trace.
+SUBJECT: dict[type, Callable[[Any], str]] = {
+    SendTransfer: lambda cmd: cmd.person,
+}
 
 
 class MessageBus:
@@ -55,7 +59,7 @@ class MessageBus:
         self.uow = uow
         self._handlers = {command: _inject(handler, dependencies) for command, handler in COMMAND_HANDLERS.items()}
         self._groups = {command: GroupCommit(self._grouped(_inject(handler, dependencies, first=("items", "uow"))),
-                                             linger=group_linger)
+                                             linger=group_linger, subject=SUBJECT.get(command))
                         for command, handler in BATCHED.items()}
 
     async def handle(self, command: Any, actor: Actor) -> Any:

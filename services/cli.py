@@ -19,13 +19,17 @@ from services import kafka_acls
 from services.audit import cli as audit_cli
 from services.health import serve_health
 from services.runtime import COMPONENTS, Hub, StartupRefused
+from services.infrastructure import logs, tracing
 from services.infrastructure.kafka_security import KafkaSecurityError
 from services.kernel.settings import Settings
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+def _announce(settings: Settings, text: str) -> None:
+    """A line for whoever started the process: plain on stdout, or a log line when logs are JSON."""
+    if settings.log_format == "json":
+        logging.getLogger("kimhub").info(text)
+    else:
+        print(text, flush=True)
 
 
 async def _serve(settings: Settings, components: tuple[str, ...]) -> None:
@@ -34,6 +38,7 @@ async def _serve(settings: Settings, components: tuple[str, ...]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    tracing.configure(settings, components)
     hub = Hub(settings, components)
     try:
         await hub.start()
@@ -45,15 +50,16 @@ async def _serve(settings: Settings, components: tuple[str, ...]) -> None:
             from gateway.app import create_app
 
             config = uvicorn.Config(create_app(hub), host=settings.http_host, port=settings.http_port,
-                                    log_level=settings.log_level.lower(), access_log=False, lifespan="off")
+                                    log_level=settings.log_level.lower(), access_log=False, lifespan="off",
+                                    log_config=None)  # uvicorn's lines go through the hub's handler
             server = uvicorn.Server(config)
             exempt_startup_objects_from_gc()
-            print(f"kimhub listening on http://{settings.http_host}:{settings.http_port}", flush=True)
+            _announce(settings, f"kimhub listening on http://{settings.http_host}:{settings.http_port}")
             await server.serve()  # installs its own handlers; returns on SIGINT / SIGTERM
         else:
             health = await serve_health(hub, settings.http_host, settings.health_port) if settings.health_port else None
             exempt_startup_objects_from_gc()
-            print(f"kimhub {', '.join(components)} running", flush=True)
+            _announce(settings, f"kimhub {', '.join(components)} running")
             await stop.wait()
             if health:
                 health.close()
@@ -119,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings()
-    _logging(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         if args.command == "run":
             _run(_serve(settings, COMPONENTS))

@@ -1,11 +1,12 @@
 """Health (no authentication) and the vocabularies a client needs to build requests."""
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from contracts.agency import OfficeKind
 from contracts.categories import DataCategory
 from contracts.purposes import Purpose
 from gateway.auth import current_actor
+from services.infrastructure import metrics
 from services.kernel.identity import Actor
 
 router = APIRouter(tags=["meta"])
@@ -21,6 +22,14 @@ async def ready(request: Request):
     state = await request.app.state.hub.ready()
     ok = all(state.values())
     return JSONResponse({"status": "ready" if ok else "not ready", **state}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus_metrics():
+    """The process's Prometheus metrics (no authentication, like the health checks: counts by
+    office and route only; keep the port inside the cluster)."""
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
 
 
 @router.get("/vocabulary")

@@ -17,6 +17,7 @@ from services.checklists import views as checklists
 from services.directory.model import Directory
 from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
 from services.gate.requests import Outcome, Outgoing, decide_requests, outgoing, resolve_recipient
+from services.infrastructure import metrics
 from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
@@ -36,7 +37,13 @@ async def send_many(items: list[tuple[SendTransfer, Actor]], uow: HubUnitOfWork,
         outgoing_ = [(actor, await _with_precheck(uow, actor, cmd, directory)) for cmd, actor in items]
         outcomes = await _submit(uow, outgoing_, directory)
         await uow.commit()
+    _count(outcomes)
     return outcomes
+
+
+def _count(outcomes: list[Outcome]) -> None:
+    """Committed request-time decisions, for the operators' metrics."""
+    metrics.count_transfers(("request", o.status.value, o.recipient_office) for o in outcomes)
 
 
 async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> Outcome:
@@ -51,6 +58,7 @@ async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directo
             recipient=RecipientSpec(office=original.sender_office), recipient_office=original.sender_office,
             purpose=original.purpose, message_type=cmd.message_type, payload=cmd.payload))], directory)
         await uow.commit()
+    _count([outcome])
     return outcome
 
 
@@ -64,6 +72,7 @@ async def notify_naturalisation(cmd: SendNaturalisationNotice, actor: Actor, uow
     async with uow:
         (outcome,) = await _submit(uow, [(actor, out)], directory)
         await uow.commit()
+    _count([outcome])
     return outcome
 
 

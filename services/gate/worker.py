@@ -19,7 +19,7 @@ from services.directory.model import Directory, UnknownOffice
 from services.gate.evaluate import Evaluation, Question, digest, evaluate_many
 from services.gate.minimise import minimise
 from services.gate.requests import envelope, refusal_effects
-from services.infrastructure import topics
+from services.infrastructure import metrics, topics
 from services.infrastructure.consumer import Message
 from services.infrastructure.db import utcnow
 from services.infrastructure.errors import PermanentError
@@ -39,12 +39,14 @@ async def on_messages(messages: list[Message], uow: HubUnitOfWork, directory: Di
                                       if m.envelope.type == TRANSFER_REQUESTED_TYPE], directory)
         received = await _delivered(uow, [read_message(ReceiptV1, m.body) for m in messages
                                           if m.envelope.type == RECEIPT_TYPE])
+        decided: list[TransferLogRecord] = []
         if todo or received:
             head = await uow.log.lock_head()  # after the transfers' rows, before the consents
             now = utcnow()
-            records = await _decide(uow, todo, directory, now) + await _receive(uow, received, now)
-            await uow.log.stage_append(records, head)
+            decided = await _decide(uow, todo, directory, now)
+            await uow.log.stage_append(decided + await _receive(uow, received, now), head)
         await uow.commit()
+    metrics.count_transfers(("delivery", r.decision, r.recipient_office) for r in decided)
 
 
 async def _undecided(uow: HubUnitOfWork, msgs: list[TransferRequestedV1], directory: Directory) -> list[tuple]:

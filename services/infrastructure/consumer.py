@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import Envelope
-from services.infrastructure import topics
+from services.infrastructure import topics, tracing
 from services.infrastructure.bulk import Insert
 from services.infrastructure.db import utcnow
 from services.infrastructure.errors import PermanentError, is_transient
@@ -57,10 +57,11 @@ class Consumer:
         self.name, self.topics, self.handle = name, topic_names, handle
         self.new_uow, self.broker, self.settings = new_uow, broker, settings
         self.retry_backoff = retry_backoff
+        self.group_id = f"kimhub-{name}"
         self.attempts: dict[tuple[str, int, int], int] = {}
         self.offsets = OffsetCommits(lambda: self.subscriber.consumer, settings.consumer_commit_interval_ms / 1000)
         self.subscriber = broker.subscriber(
-            *topic_names, group_id=f"kimhub-{name}", ack_policy=AckPolicy.MANUAL,  # offsets: self.offsets
+            *topic_names, group_id=self.group_id, ack_policy=AckPolicy.MANUAL,  # offsets: self.offsets
             auto_offset_reset="earliest", session_timeout_ms=settings.session_timeout_ms,
             fetch_max_wait_ms=settings.fetch_max_wait_ms,
             heartbeat_interval_ms=max(1000, settings.session_timeout_ms // 5), batch=True,
@@ -80,6 +81,10 @@ class Consumer:
         messages = [m for m in [await self._decode(r) for r in records] if m is not None]
         if not messages:
             return
+        with tracing.consuming(self.group_id, messages):
+            await self._handle(records, messages)
+
+    async def _handle(self, records: list, messages: list[Message]) -> None:
         try:
             await self.handle(messages, self.new_uow(self.name))
         except Exception as exc:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, TopicAuthorizationFailedError
 from faststream.kafka import KafkaBroker
 
-from services.infrastructure import topics
+from services.infrastructure import metrics, topics, tracing
 from services.infrastructure.kafka_security import broker_security, kafka_client_options
 from services.infrastructure.outbox import Publisher
 from services.kernel.settings import Settings
@@ -30,6 +31,7 @@ def make_broker(settings: Settings) -> KafkaBroker:
         # component may not create topics at all.
         allow_auto_create_topics=False,
         logger=broker_log,
+        middlewares=(metrics.kafka_middleware(),),  # records received, processed, published, by topic
     )
 
 
@@ -67,11 +69,20 @@ class BrokerPublisher(Publisher):
     async def send_batch(self, records):
         futures = []
         for topic, key, value, headers in records:
+            span = tracing.publishing(topic, headers)  # None unless tracing is on
             try:
-                futures.append(await self.broker.publish(value, topic, key=key, headers=headers, no_confirm=True))
+                future = await self.broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
             except Exception as exc:  # the producer refused before sending
-                futures.append(_failed(exc))
+                future = _failed(exc)
+            if span is not None:
+                future.add_done_callback(partial(_end_span, span))
+            futures.append(future)
         return [None if not isinstance(r, Exception) else r for r in await asyncio.gather(*futures, return_exceptions=True)]
+
+
+def _end_span(span, future: asyncio.Future) -> None:
+    """The publish span lasts until the broker confirmed the record (or refused it)."""
+    tracing.end(span, None if future.cancelled() else future.exception())
 
 
 def _failed(exc: Exception) -> asyncio.Future:

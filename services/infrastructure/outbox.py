@@ -12,6 +12,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.envelope import Envelope
+from services.infrastructure import tracing
 from services.infrastructure.bulk import Insert, Write, write_each, write_together
 from services.infrastructure.db import utcnow
 from services.infrastructure.tables import outbox
@@ -54,7 +55,9 @@ class Outbox:
 
 
 def message_row(topic: str, envelope: Envelope, body: BaseModel) -> dict:
-    return _row(topic, envelope.subject, envelope.to_headers(), body.model_dump_json().encode())
+    headers = envelope.to_headers()
+    tracing.stamp(headers, envelope.subject)  # the row carries the trace of the work that wrote it
+    return _row(topic, envelope.subject, headers, body.model_dump_json().encode())
 
 
 async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:

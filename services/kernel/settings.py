@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     group_commit_linger_ms: float = Field(
         4.0, ge=0, le=100, description="How long a request waits for others to share its transaction (0: not at all)")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object a line (for a log collector); text: for people")
+    otel_endpoint: str = Field(
+        "", description="OTLP/HTTP collector for traces, e.g. http://otel-collector:4318; empty: the standard "
+                        "OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, and without those no tracing")
+    otel_service_name: str = Field("", description="service.name of the traces; empty: OTEL_SERVICE_NAME or kimhub-<components>")
 
     log_origin: str = Field("kimhub.invalid/transfer-log", pattern=r"^[^\s+]+$",
                             description="Checkpoint origin line: unique per deployment")

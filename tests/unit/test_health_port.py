@@ -37,3 +37,17 @@ async def test_not_ready_while_the_broker_is_away():
         assert (await _get(server, "/health/live")).status_code == 200  # alive all the same: no restart loop
     finally:
         server.close()
+
+
+async def test_metrics_on_the_health_port():
+    from services.infrastructure import metrics
+
+    metrics.count_transfers([("delivery", "delivered", "health-port-test")])
+    server = await serve_health(FakeHub(broker=True), "127.0.0.1", 0)
+    try:
+        scraped = await _get(server, "/metrics")
+        assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+        assert ('kimhub_transfers_total{decision="delivered",office="health-port-test",stage="delivery"} 1.0'
+                in scraped.text)
+    finally:
+        server.close()
