@@ -18,6 +18,7 @@ install: $(STAMP)
 
 schemas: $(STAMP)
 	$(VENV)/bin/python -m contracts.export
+	$(VENV)/bin/python -m services.asyncapi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kimhub needs Python 3.11 or newer")'

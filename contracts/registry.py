@@ -2,7 +2,8 @@
 
 This is the one list the schema export, the compatibility check and the producers share: the
 messages on the topics below, and the payloads a transfer carries (``contracts/payloads.py``).
-Adding a contract to one of the two (and running ``python -m contracts.export``) publishes it.
+Adding a contract to one of the two (and running ``make schemas``: ``python -m contracts.export``,
+then ``python -m services.asyncapi`` for the AsyncAPI document, which names its topic) publishes it.
 """
 from pydantic import BaseModel
 
