@@ -12,7 +12,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import create_database, drop_database
+from tests.conftest import create_database, drop_database, start_own_broker
 from tests.e2e.conftest import consent_body, referral, start_hub, stop_hub, wait_for
 
 INBOX = "agency.troisdorf-abh.inbox.v1"
@@ -45,26 +45,34 @@ class Collector:
 
 
 @pytest.fixture(scope="module")
-def observed(broker_bootstrap, tmp_path_factory):
+def observed(tmp_path_factory):
+    """Own database and broker: on the shared broker another hub's consumers (same groups) would
+    take records of this one's transfers, and their spans would go elsewhere."""
     collector = Collector()
+    tmp = tmp_path_factory.mktemp("observed")
+    broker = start_own_broker(tmp / "kafka")
     url = create_database()
-    hub = start_hub({"KIMHUB_DATABASE_URL": url, "KIMHUB_KAFKA_BOOTSTRAP": broker_bootstrap,
+    hub = start_hub({"KIMHUB_DATABASE_URL": url, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap,
                      "KIMHUB_LOG_FORMAT": "json", "KIMHUB_OTEL_ENDPOINT": collector.url,
-                     "OTEL_BSP_SCHEDULE_DELAY": "100"}, tmp_path_factory.mktemp("observed"))
+                     "OTEL_BSP_SCHEDULE_DELAY": "100"}, tmp / "hub")
     yield hub, collector
     stop_hub(hub)
     collector.server.shutdown()
+    broker.stop()
     drop_database(url)
 
 
-def _delivered_count(hub) -> float:
+def _sample(hub, name: str, **labels) -> float:
     text = hub.client().get("/metrics").text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == "kimhub_transfers_total" and sample.labels == {
-                    "stage": "delivery", "decision": "delivered", "office": "troisdorf-abh"}:
+            if sample.name == name and sample.labels == labels:
                 return sample.value
     return 0.0
+
+
+def _delivered_count(hub) -> float:
+    return _sample(hub, "kimhub_transfers_total", stage="delivery", decision="delivered", office="troisdorf-abh")
 
 
 def _send_the_walkthrough_referral(hub) -> str:
@@ -86,6 +94,9 @@ def test_one_transfer_is_one_trace_through_both_broker_hops_and_counted(observed
     before = _delivered_count(hub)
     _send_the_walkthrough_referral(hub)
     assert _delivered_count(hub) == before + 1
+    assert _sample(hub, "kimhub_http_requests_total", method="POST", route="/transfers", status="202") >= 1
+    assert _sample(hub, "faststream_published_messages_total", app_name="kimhub", broker="kafka",
+                   destination=INBOX, status="success") >= 1
 
     spans = wait_for(lambda: _chain(collector.spans), timeout=15)
     names = [s.name for s in spans]
