@@ -34,6 +34,17 @@ class KeyDestroyed(CryptoError):
     """A person key is gone (destroyed, or never existed): what it sealed no longer opens."""
 
 
+class KeyReleaseRefused(CryptoError):
+    """The key service does not release a person key for this opening (e.g. no consent covers it).
+
+    Raised by a release check handed to ``PersonKeys.for_opening``; ``reason`` is a short code.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class MasterKeyMissing(CryptoError):
     """A person key was wrapped by a master key this process does not hold."""
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from services.crypto.errors import SealBroken
 from services.crypto.office_keys import OfficeKeyRing
-from services.crypto.person_keys import PersonKey, PersonKeys
+from services.crypto.person_keys import KeyRelease, PersonKey, PersonKeys
 from services.crypto.seal import (open_for_office, open_for_person, person_key_id, seal_for_office,
                                   seal_for_person)
 
@@ -28,8 +28,9 @@ def open_office_layer(token: str, ring: OfficeKeyRing) -> str:
         raise SealBroken("malformed", "the office layer holds no person-layer token") from None
 
 
-async def open_layers(token: str, ring: OfficeKeyRing, person_keys: PersonKeys) -> bytes:
+async def open_layers(token: str, ring: OfficeKeyRing, person_keys: PersonKeys,
+                      release: KeyRelease | None = None) -> bytes:
     """The plaintext: office layer with the ring, then person layer with the person key its kid names
-    (KeyDestroyed once that key is gone)."""
+    (KeyDestroyed once that key is gone; KeyReleaseRefused when ``release`` refuses)."""
     inner = open_office_layer(token, ring)
-    return open_for_person(inner, await person_keys.for_opening(person_key_id(inner)))
+    return open_for_person(inner, await person_keys.for_opening(person_key_id(inner), release))

@@ -4,7 +4,12 @@ Each person's content is sealed under their current key (``seal.seal_for_person`
 the token's protected header. The repository holds the wrapped keys; the master key (local here, a
 KMS/PKCS#11 behind the same protocol in production) wraps and unwraps them. Destroying a person's keys
 deletes the wrapped keys: no copy of what they sealed opens again, wherever it is stored. Nothing is
-cached here, so a destruction takes effect on the next opening.
+cached here, so a destruction takes effect on the next opening. Backups of the key table would bring
+destroyed keys back: keep that table out of long-lived backups, or rotate the master key (``rewrap``) and
+then destroy the old master, so that old copies of the table no longer unwrap.
+
+Opening can be gated: ``for_opening(kid, release)`` asks a release check (the cryptographic consent
+gate) before it unwraps anything.
 
 Wrapping is AES key wrap (RFC 3394), which authenticates the wrapped key. A wrapped key moved to another
 row (another kid) yields a key that fails every token, because the token's kid is authenticated by
@@ -21,7 +26,7 @@ import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Awaitable, Callable, Iterable, Protocol
 
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
@@ -52,6 +57,12 @@ class WrappedKey:
     master_kid: str
     wrapped: bytes = field(repr=False)
     created_at: datetime
+
+
+KeyRelease = Callable[[WrappedKey], Awaitable[None]]
+"""A check run by the key service before it unwraps a key for opening: it sees the stored key (kid, person)
+and raises (:class:`~services.crypto.errors.KeyReleaseRefused`) to refuse. The cryptographic consent gate
+is such a check: it closes over the item's metadata (consent reference, recipient, categories)."""
 
 
 class MasterKey(Protocol):
@@ -157,11 +168,14 @@ class PersonKeys:
         wrapped = await self.repo.current(person)
         return self._unwrap(wrapped) if wrapped is not None else await self._create(person, now)
 
-    async def for_opening(self, kid: str) -> PersonKey:
-        """The key with this kid; KeyDestroyed when it is gone (destroyed or never issued)."""
+    async def for_opening(self, kid: str, release: KeyRelease | None = None) -> PersonKey:
+        """The key with this kid; KeyDestroyed when it is gone (destroyed or never issued). ``release``,
+        when given, is asked first and may refuse; nothing is unwrapped before it agreed."""
         wrapped = await self.repo.by_kid(kid)
         if wrapped is None:
             raise KeyDestroyed(f"person key {kid} is not available")
+        if release is not None:
+            await release(wrapped)
         return self._unwrap(wrapped)
 
     async def rotate(self, person: str, now: datetime) -> PersonKey:

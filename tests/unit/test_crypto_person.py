@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.crypto.errors import KeyDestroyed, KeyFileExposed, MasterKeyMissing, SealBroken
+from services.crypto.errors import KeyDestroyed, KeyFileExposed, KeyReleaseRefused, MasterKeyMissing, SealBroken
 from services.crypto.layers import open_layers, open_office_layer, seal_layers
 from services.crypto.office_keys import OfficeKeyRing
 from services.crypto.person_keys import LocalMasterKey, PersonKey, PersonKeys, WrappedKey
@@ -163,6 +163,58 @@ async def test_a_tampered_wrapped_key_does_not_unwrap(repo, master):
 async def test_an_unknown_kid_is_destroyed(repo, master):
     with pytest.raises(KeyDestroyed):
         await PersonKeys(repo, master).for_opening("pk-never-issued")
+
+
+class FakeConsents:
+    """Consent versions by id: (person, recipient office, revoked)."""
+
+    def __init__(self):
+        self.versions = {"c-anna": ("person-a", "rsk-abh", False), "c-boris": ("person-b", "rsk-abh", False)}
+
+    def release_for(self, consent_id: str, recipient: str):
+        """The key release check for one item: its consent reference must name the key's person and the
+        recipient, and must not be revoked at the moment of opening."""
+        async def release(wrapped: WrappedKey) -> None:
+            found = self.versions.get(consent_id)
+            if found is None or found[0] != wrapped.person or found[1] != recipient:
+                raise KeyReleaseRefused("consent_not_matching")
+            if found[2]:
+                raise KeyReleaseRefused("consent_revoked")
+        return release
+
+
+async def test_the_key_is_released_only_against_a_consent_that_covers_the_item(repo, master, ring):
+    keys, consents = PersonKeys(repo, master), FakeConsents()
+    token = seal_layers(ANNA, await keys.for_sealing("person-a", T0), ring, T0)
+    assert await open_layers(token, ring, keys, consents.release_for("c-anna", "rsk-abh")) == ANNA
+    for forged in (consents.release_for("c-boris", "rsk-abh"), consents.release_for("c-made-up", "rsk-abh"),
+                   consents.release_for("c-anna", "me-abh")):
+        with pytest.raises(KeyReleaseRefused) as refused:
+            await open_layers(token, ring, keys, forged)
+        assert refused.value.reason == "consent_not_matching"
+    consents.versions["c-anna"] = ("person-a", "rsk-abh", True)  # revoked after the delivery
+    with pytest.raises(KeyReleaseRefused) as revoked:
+        await open_layers(token, ring, keys, consents.release_for("c-anna", "rsk-abh"))
+    assert revoked.value.reason == "consent_revoked"
+
+
+async def test_a_refusing_release_sees_no_secret_and_nothing_is_unwrapped(repo, ring):
+    class CountingMaster(LocalMasterKey):
+        unwrapped = 0
+
+        def unwrap(self, wrapped):
+            CountingMaster.unwrapped += 1
+            return super().unwrap(wrapped)
+
+    keys, seen = PersonKeys(repo, CountingMaster(os.urandom(32))), []
+    kid = (await keys.for_sealing("person-a", T0)).kid
+
+    async def refuse(wrapped):
+        seen.append(wrapped)
+        raise KeyReleaseRefused("consent_revoked")
+    with pytest.raises(KeyReleaseRefused):
+        await keys.for_opening(kid, refuse)
+    assert CountingMaster.unwrapped == 0 and seen[0].kid == kid and not hasattr(seen[0], "secret")
 
 
 # the person layer alone
