@@ -42,7 +42,8 @@ class TransferRequestedV1(Contract):
     recipient: RecipientSpec
     recipient_office: str = Field(pattern=OFFICE_ID_PATTERN)
     purpose: Purpose
-    payload: dict
+    payload: dict  # already minimised: only what the consent covered at request time
+    removed_categories: list[C] = []  # removed at request time (the delivery may remove more)
     requested_at: AwareDatetime
     legal_basis: str | None = None  # set for statutory routes; consent otherwise
 

@@ -17,6 +17,7 @@ from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
 from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, Question, digest, evaluate_many
 from services.gate.commands import SendTransfer
+from services.gate.minimise import minimise
 from services.gate.ports import ConsentVersions
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow
@@ -99,8 +100,10 @@ async def decide_requests(consents: ConsentVersions, items: list[tuple[Actor, Ou
 
 def _decide_one(decided: Decided, actor: Actor, out: Outgoing, ev: Evaluation, now) -> None:
     transfer_id = f"t-{uuid.uuid4().hex}"
-    payload = out.payload.model_dump(mode="json", exclude_none=True)
     d = ev.decision
+    # Minimised before anything is written: what the consent does not cover never reaches a table or topic.
+    payload = minimise(out.payload, d.removed_categories) if ev.allowed else \
+        out.payload.model_dump(mode="json", exclude_none=True)
     status = TransferStatus.REQUESTED if ev.allowed else TransferStatus.REFUSED
     decided.rows.append(dict(
         id=transfer_id, message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
@@ -131,8 +134,8 @@ def _requested(transfer_id: str, actor: Actor, out: Outgoing, payload: dict, ev:
     msg = TransferRequestedV1(
         transfer_id=transfer_id, message_type=out.message_type, sender_office=actor.office,
         sender_user=actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
-        recipient_office=out.recipient_office, purpose=out.purpose, payload=payload, requested_at=now,
-        legal_basis=None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis)
+        recipient_office=out.recipient_office, purpose=out.purpose, payload=payload,
+        removed_categories=sorted(d.removed_categories), requested_at=now, legal_basis=None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis)
     env = envelope(msg, transfer_id, out.person, now, consentid=d.consent_id, consentversion=d.consent_version,
                    purpose=out.purpose, recipientoffice=out.recipient_office, legalbasis=ev.legal_basis)
     return topics.TRANSFER_REQUESTED, env, msg

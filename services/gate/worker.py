@@ -110,7 +110,7 @@ async def _decide(uow: HubUnitOfWork, todo: list[tuple], directory: Directory,
 def _delivery(msg: TransferRequestedV1, payload, ev: Evaluation, now: datetime) -> tuple[dict, tuple, TransferLogRecord]:
     """A delivered transfer's new status, its message to the office's inbox, its log record."""
     d = ev.decision
-    sent, removed = sorted(d.sent_categories), sorted(d.removed_categories)
+    sent, removed = sorted(d.sent_categories), sorted(d.removed_categories | set(msg.removed_categories))
     delivered_payload = minimise(payload, d.removed_categories)
     out = OfficeDeliveryV1(
         transfer_id=msg.transfer_id, message_type=msg.message_type, sender_office=msg.sender_office,

@@ -106,7 +106,8 @@ async def test_requested_transfer_is_minimised_delivered_and_logged(private_engi
     assert (env.id, env.subject, env.type) == (outcome.transfer_id, person, "de.nrw.kim.transfer.requested.v1")
     assert (env.consentid, env.consentversion, env.recipientoffice) == (consent_id, 1, "troisdorf-abh")
     msg = TransferRequestedV1.model_validate_json(requested.value)
-    assert msg.payload["health_notes"] == "Diabetes"  # the gate minimises at delivery, not at request
+    assert "health_notes" not in msg.payload  # minimised at request time, before the outbox
+    assert b"Diabetes" not in requested.value and msg.removed_categories == ["besondere_kategorien"]
 
     await _run_worker(engine, directory, requested)
 
