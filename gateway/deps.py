@@ -3,6 +3,7 @@ from fastapi import Request
 
 from services.bus import MessageBus
 from services.directory.model import Directory
+from services.keys.holder import Keys
 from services.unit_of_work import HubUnitOfWork
 
 
@@ -18,3 +19,8 @@ def new_uow(request: Request) -> HubUnitOfWork:
 
 def directory(request: Request) -> Directory:
     return request.app.state.hub.directory
+
+
+def keys(request: Request) -> Keys:
+    """The keys this process holds (offices' rings, master key, delivery signer)."""
+    return request.app.state.hub.keys

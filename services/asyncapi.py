@@ -22,7 +22,7 @@ from contracts.audit import CheckpointV1
 from contracts.consent import ConsentRevokedV1, ConsentVersionV1
 from contracts.envelope import Envelope
 from contracts.registry import CONTRACTS, SCHEMA_URN, by_model
-from contracts.transfer import OfficeDeliveryV1, ReceiptV1, RefusalV1, TransferRequestedV1
+from contracts.transfer import OfficeDeliveryV2, ReceiptV1, RefusalV1, TransferRequestedV2
 from services.infrastructure import topics
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi.json"
@@ -47,9 +47,9 @@ CHANNELS: tuple[Channel, ...] = (
             (ConsentVersionV1, ConsentRevokedV1), compacted=True),
     Channel("transferRequested", topics.TRANSFER_REQUESTED,
             "Transfers accepted at request time, for the gate's check at delivery time.",
-            (TransferRequestedV1,), consumer="kimhub-gate", dead_letters=True),
+            (TransferRequestedV2,), consumer="kimhub-gate", dead_letters=True),
     Channel("officeInbox", OFFICE_INBOX, "Deliveries released to one office (its broker ACL confines the office "
-            "to its own inbox).", (OfficeDeliveryV1,), consumer="kimhub-delivery", dead_letters=True),
+            "to its own inbox).", (OfficeDeliveryV2,), consumer="kimhub-delivery", dead_letters=True),
     Channel("feedback", topics.FEEDBACK, "The way back to the sender: refusals and withholdings, receipts.",
             (RefusalV1, ReceiptV1), consumer="kimhub-gate", dead_letters=True),
     Channel("audit", topics.AUDIT, "Signed checkpoints of the transfer log, for witnesses.", (CheckpointV1,)),

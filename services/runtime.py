@@ -32,6 +32,7 @@ from services.infrastructure.offsets import OffsetCommits
 from services.infrastructure.outbox import OutboxRelay
 from services.infrastructure.retention import Retention
 from services.kernel.settings import Settings
+from services.keys.holder import Keys
 
 COMPONENTS = ("gateway", "gate", "delivery", "relay", "audit")
 log = logging.getLogger("kimhub")
@@ -67,6 +68,8 @@ class Hub:
         self.audit = AuditLog(keys.pseudonym_key(settings))
         self.signer = keys.signer(settings)
         self.cosigners = keys.cosigners(settings)
+        # Sealing keys: the gateway seals and opens, the gate signs, the delivery side verifies.
+        self.keys = Keys.from_settings(settings) if set(components) & {"gateway", "gate", "delivery"} else None
         self.embedded: EmbeddedBroker | None = None
         self.engine = None
         self.broker = None
@@ -85,6 +88,8 @@ class Hub:
         if s.embedded_broker:
             self.embedded = EmbeddedBroker(s.embedded_broker_port, Path(s.data_dir) / "broker.log")
             await self.embedded.start()
+        if self.keys and self.keys.generate:
+            self.keys.ensure_offices(sorted(self.directory.offices))
         self.engine = create_engine(s.effective_database_url, s.db_pool_size)
         if s.migrate_on_start:
             await migrate.upgrade(self.engine)
@@ -94,15 +99,15 @@ class Hub:
         self.dispatch = OutboxDispatch(self.engine, BrokerPublisher(self.broker), self.notify_outbox,
                                        s.outbox_lease_seconds, enabled=s.outbox_direct)
         self.bus = MessageBus(self.new_uow, group_linger=s.group_commit_linger_ms / 1000, directory=self.directory,
-                              settings=s, signer=self.signer, cosigners=self.cosigners)
+                              settings=s, signer=self.signer, cosigners=self.cosigners, keys=self.keys)
         if "relay" in self.components:
             self.relay = OutboxRelay(self.engine, BrokerPublisher(self.broker), s.relay_poll_seconds)
         if "gate" in self.components:
             self._consume("gate", (topics.TRANSFER_REQUESTED, topics.FEEDBACK),
-                          partial(gate_worker.on_messages, directory=self.directory))
+                          partial(gate_worker.on_messages, directory=self.directory, keys=self.keys))
         if "delivery" in self.components:
             self._consume("delivery", tuple(topics.office_inbox(o) for o in sorted(self.directory.offices)),
-                          delivery_consumer.on_messages)
+                          partial(delivery_consumer.on_messages, keys=self.keys))
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))

@@ -13,6 +13,7 @@ from services.delivery.repository import InboxRepository
 from services.gate.repository import TransferRepository
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.uow import UnitOfWork
+from services.keys.repository import PersonKeyRepository, TransferDocumentRepository
 
 
 class HubUnitOfWork(UnitOfWork):
@@ -22,6 +23,8 @@ class HubUnitOfWork(UnitOfWork):
     inbox: InboxRepository
     dead_letters: DeadLetterRepository
     log: BoundLog
+    person_keys: PersonKeyRepository
+    sealed_documents: TransferDocumentRepository
 
     def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
                  joining: AsyncConnection | None = None, consumer: str | None = None):
@@ -36,3 +39,5 @@ class HubUnitOfWork(UnitOfWork):
         self.dead_letters = DeadLetterRepository(conn)
         self.audit_log = AuditRepository(conn)
         self.log = self.audit.bound(conn, self.stage)
+        self.person_keys = PersonKeyRepository(conn, self.stage)
+        self.sealed_documents = TransferDocumentRepository(conn, self.stage)

@@ -123,10 +123,33 @@ TEST_DPO_SKEY = "PRIVATE+KEY+dsb-rhein-sieg+f0486018+AQvJHVJVh22IJ7S70jAX8Rk77pA
 TEST_DPO_VKEY = "dsb-rhein-sieg+f0486018+ARIXsMajdw3DGomS3Tclk+dRoW08IizIov9Jq5RK04yO"
 
 
+# Fixed sealing keys: the master key, the hub's delivery signing key; the offices' rings are made once
+# (dev keys) in a directory every test process shares.
+TEST_MASTER_KEY = "6b696d6875622d746573742d6d61737465722d6b65792d303132333435363738"
+TEST_DELIVERY_SIGNING_KEY = ("-----BEGIN PRIVATE KEY-----\n"
+                             "MC4CAQAwBQYDK2VwBCIEIN8QxByEMgTorvvvHmMRTR2dS6epfqx26Tmsg2ipyEC8\n"
+                             "-----END PRIVATE KEY-----\n")
+TEST_KEYS_DIR = Path(tempfile.gettempdir()) / f"kimhub-test-keys-{os.getuid()}"
+
+
 def audit_env() -> dict[str, str]:
     return {"KIMHUB_LOG_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY, "KIMHUB_LOG_SIGNING_KEY": TEST_SIGNING_KEY,
             "KIMHUB_LOG_ORIGIN": "kimhub-test/transfer-log", "KIMHUB_LOG_COSIGNER_KEYS": TEST_DPO_VKEY,
-            "KIMHUB_CHECKPOINT_INTERVAL_SECONDS": "1"}
+            "KIMHUB_CHECKPOINT_INTERVAL_SECONDS": "1", **keys_env()}
+
+
+def keys_env() -> dict[str, str]:
+    return {"KIMHUB_MASTER_KEY": TEST_MASTER_KEY, "KIMHUB_DELIVERY_SIGNING_KEY": TEST_DELIVERY_SIGNING_KEY,
+            "KIMHUB_KEYS_DIR": str(TEST_KEYS_DIR), "KIMHUB_KEYS_GENERATE": "true"}
+
+
+@cache
+def make_keys():
+    """The sealing keys of the tests' hubs, for in-process tests."""
+    from services.keys.holder import Keys
+    from services.kernel.settings import Settings
+
+    return Keys.from_settings(Settings(**{k.removeprefix("KIMHUB_").lower(): v for k, v in keys_env().items()}))
 
 
 def make_audit_log():

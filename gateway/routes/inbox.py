@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from gateway.auth import require
-from gateway.deps import bus, new_uow
+from gateway.deps import bus, directory, keys, new_uow
 from gateway.params import Int64
 from services.delivery import views
 from services.delivery.commands import ConfirmReceipt
@@ -23,7 +23,7 @@ async def list_inbox(request: Request, unread: bool = False, limit: Annotated[In
 
 @router.get("/{transfer_id}")
 async def read_item(transfer_id: str, request: Request, actor: Actor = Depends(clerk)):
-    return await views.item(new_uow(request), actor, transfer_id)
+    return await views.item(new_uow(request), actor, transfer_id, keys(request), directory(request))
 
 
 @router.post("/{transfer_id}/receipt")
@@ -34,5 +34,5 @@ async def confirm_receipt(transfer_id: str, request: Request, actor: Actor = Dep
 @router.get("/{transfer_id}/documents/{sha256}")
 async def document(transfer_id: str, sha256: str, request: Request, actor: Actor = Depends(clerk)):
     """A document copy named in a message this office received (and only then)."""
-    found = await views.document(new_uow(request), actor, transfer_id, sha256)
+    found = await views.document(new_uow(request), actor, transfer_id, sha256, keys(request), directory(request))
     return Response(found.content, media_type=found.media_type)

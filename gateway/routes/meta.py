@@ -6,7 +6,10 @@ from contracts.agency import OfficeKind
 from contracts.categories import DataCategory
 from contracts.purposes import Purpose
 from gateway.auth import current_actor
+from services.crypto.errors import NoKeys
 from services.infrastructure import metrics
+from services.infrastructure.db import utcnow
+from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
 
 router = APIRouter(tags=["meta"])
@@ -43,3 +46,16 @@ async def vocabulary(request: Request, _actor: Actor = Depends(current_actor)):
         "municipalities": [{"key": k, "name": n} for k, n in sorted(d.municipality_names.items())],
         "directory_note": d.note, "demo": d.demo,
     }
+
+
+@router.get("/directory/offices/{office}/keys")
+async def office_keys(office: str, request: Request):
+    """The office's public encryption keys as a JWK set (``use: enc``, RSA-OAEP-256): what a payload
+    for this office is sealed with. Public by nature; the private keys stay with the office."""
+    hub = request.app.state.hub
+    if office not in hub.directory.offices:
+        raise NotFound("Unbekannte Stelle.", field="office")
+    try:
+        return hub.keys.public_jwks(office, utcnow())
+    except NoKeys:
+        raise NotFound("Für diese Stelle sind keine Schlüssel hinterlegt.", field="office") from None

@@ -13,7 +13,7 @@ from contracts.payloads import FEEDBACK
 from contracts.notice import EinbuergerungsmitteilungV1
 from contracts.transfer import TransferStatus
 from gateway.auth import require
-from gateway.deps import bus, new_uow
+from gateway.deps import bus, directory, keys, new_uow
 from gateway.problems import problem
 from services.gate import views
 from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
@@ -95,4 +95,4 @@ async def naturalisation_notice(body: NaturalisationNotice, request: Request, ac
 @router.get("/persons/{person}/timeline", tags=["consents"])
 async def person_timeline(request: Request, person: str = Path(pattern=PERSON_PATTERN),
                           actor: Actor = Depends(sender)):
-    return await views.timeline(new_uow(request), actor, person, utcnow().date())
+    return await views.timeline(new_uow(request), actor, person, utcnow().date(), keys(request), directory(request))

@@ -18,7 +18,9 @@ from services.checklists.views import own_precheck
 from services.directory.model import Directory
 from services.infrastructure.db import utcnow
 from services.kernel.errors import Conflict, Forbidden, InvalidInput, UnsupportedMediaType
+from services.crypto.seal import seal_for_person
 from services.kernel.identity import Actor
+from services.keys.holder import Keys
 from services.unit_of_work import HubUnitOfWork
 
 
@@ -78,8 +80,9 @@ def _current_template(catalogue, procedure: str, today: date) -> Template:
         raise InvalidInput("Unbekannte oder noch nicht gültige Vorlage.", field="procedure") from None
 
 
-async def upload_document(cmd: UploadDocument, actor: Actor, uow: HubUnitOfWork) -> dict:
-    """A copy of a PDF, JPEG or PNG document (the type recognised from the content) for one person."""
+async def upload_document(cmd: UploadDocument, actor: Actor, uow: HubUnitOfWork, keys: Keys) -> dict:
+    """A copy of a PDF, JPEG or PNG document (the type recognised from the content) for one person,
+    stored sealed under the person's key (it is sealed again for an office when a referral names it)."""
     actual = sniff_media_type(cmd.content)
     if actual is None:
         raise UnsupportedMediaType("Nur PDF, JPEG oder PNG (am Inhalt erkannt) sind erlaubt.", field="body")
@@ -89,8 +92,10 @@ async def upload_document(cmd: UploadDocument, actor: Actor, uow: HubUnitOfWork)
     doc_id = f"d-{uuid.uuid4().hex}"
     digest = hashlib.sha256(cmd.content).hexdigest()
     async with uow:
-        await uow.checklists.add_document(doc_id, actor.office, cmd.person, cmd.title, actual, digest, cmd.content,
-                                          actor.user, utcnow())
+        now = utcnow()
+        sealed = seal_for_person(cmd.content, await keys.person_keys(uow).for_sealing(cmd.person, now))
+        await uow.checklists.add_document(doc_id, actor.office, cmd.person, cmd.title, actual, digest,
+                                          sealed.encode(), len(cmd.content), actor.user, now)
         await uow.commit()
     return {"document_id": doc_id, "media_type": actual, "sha256": digest, "size": len(cmd.content),
             "title": cmd.title}

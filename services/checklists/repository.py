@@ -46,10 +46,11 @@ class ChecklistRepository:
         return (await self.conn.execute(select(prechecks).where(prechecks.c.id == precheck_id))).first()
 
     async def add_document(self, document_id: str, office: str, person: str, title: str, media_type: str,
-                           sha256: str, content: bytes, uploaded_by: str, now: datetime) -> None:
+                           sha256: str, sealed: bytes, size: int, uploaded_by: str, now: datetime) -> None:
+        """``sealed``: the content sealed under the person's key; ``size`` the plaintext's."""
         await self.conn.execute(insert(documents).values(
             id=document_id, office=office, person=person, title=title, media_type=media_type, sha256=sha256,
-            size=len(content), content=content, uploaded_by=uploaded_by, uploaded_at=now))
+            size=size, content=sealed, uploaded_by=uploaded_by, uploaded_at=now))
 
     async def document_ids_of(self, ids: set[str], office: str, person: str) -> set[str]:
         """Those of ``ids`` that ``office`` uploaded for ``person``."""
@@ -66,7 +67,12 @@ class ChecklistRepository:
             select(documents.c.id, documents.c.title, documents.c.media_type, documents.c.sha256)
             .where(documents.c.id.in_(ids)))).all()
 
-    async def document_by_hash(self, sha256: str):
-        """Content, media type and title of a document with this hash, or None."""
-        return (await self.conn.execute(select(documents.c.content, documents.c.media_type, documents.c.title)
-                                        .where(documents.c.sha256 == sha256).limit(1))).first()
+    async def sealed_documents(self, office: str, person: str) -> dict[str, bytes]:
+        """sha256 → stored content (sealed for the person) of what ``office`` uploaded for ``person``."""
+        rows = await self.conn.execute(select(documents.c.sha256, documents.c.content).where(
+            documents.c.office == office, documents.c.person == person))
+        return {r.sha256: bytes(r.content) for r in rows}
+
+    async def media_type_of(self, sha256: str) -> str:
+        return (await self.conn.execute(select(documents.c.media_type).where(documents.c.sha256 == sha256)
+                                        .limit(1))).scalar() or "application/octet-stream"

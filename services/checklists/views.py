@@ -1,8 +1,7 @@
 """Reading checklists: the templates (anyone signed in), a pre-check (the office that made it).
 
-The last three functions work inside a unit of work the caller has already entered; other contexts
-use them: ``prechecked_payload`` (the gate, when a referral names a pre-check) and
-``document_for_office`` (the inbox, for a document named in a delivered payload)."""
+The last functions work inside a unit of work the caller has already entered; the gate uses
+``prechecked_payload`` when a referral names a pre-check."""
 from __future__ import annotations
 
 from datetime import date
@@ -88,12 +87,3 @@ async def _snapshot(uow: HubUnitOfWork, pc: dict) -> ChecklistSnapshotV1:
                                       "documents", "open")} for i in result["items"]],
         not_applicable=[{k: i[k] for k in ("item_id", "label", "reason")} for i in result["not_applicable"]],
     )
-
-
-async def document_for_office(uow: HubUnitOfWork, office: str, sha256: str) -> tuple[bytes, str, str]:
-    """A document's content, media type and title by hash, for a recipient office whose delivered payload
-    names it (the caller checks that). Inside the caller's open unit of work."""
-    row = await uow.checklists.document_by_hash(sha256)
-    if row is None:
-        raise NotFound("Dokument nicht gefunden.", field="sha256")
-    return bytes(row.content), row.media_type, row.title

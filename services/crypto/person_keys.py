@@ -168,6 +168,14 @@ class PersonKeys:
         wrapped = await self.repo.current(person)
         return self._unwrap(wrapped) if wrapped is not None else await self._create(person, now)
 
+    async def for_sealing_many(self, persons: Iterable[str], now: datetime) -> dict[str, PersonKey]:
+        """``for_sealing`` for a group (one read when the repository has ``current_many``)."""
+        persons = sorted(set(persons))
+        current_many = getattr(self.repo, "current_many", None)
+        found = await current_many(persons) if current_many else {p: await self.repo.current(p) for p in persons}
+        return {p: self._unwrap(found[p]) if found.get(p) is not None else await self._create(p, now)
+                for p in persons}
+
     async def for_opening(self, kid: str, release: KeyRelease | None = None) -> PersonKey:
         """The key with this kid; KeyDestroyed when it is gone (destroyed or never issued). ``release``,
         when given, is asked first and may refuse; nothing is unwrapped before it agreed."""

@@ -1,4 +1,4 @@
-from sqlalchemy import Column, Index, Integer, String, Table
+from sqlalchemy import Column, Index, Integer, String, Table, Text
 
 from services.infrastructure.db import Json, UtcDateTime, metadata
 
@@ -11,7 +11,7 @@ inbox_items = Table(
     Column("sender_office", String(64), nullable=False),
     Column("person", String(40), nullable=False),
     Column("purpose", String(50), nullable=False),
-    Column("payload", Json, nullable=False),
+    Column("sealed", Json, nullable=False),  # contracts.transfer.SealedPayloadV1: no plaintext
     Column("categories", Json, nullable=False),
     Column("removed_categories", Json, nullable=False),
     Column("consent_id", String(40), nullable=True),
@@ -21,5 +21,6 @@ inbox_items = Table(
     Column("stored_at", UtcDateTime, nullable=True),  # when the office inbox committed it
     Column("received_at", UtcDateTime, nullable=True),
     Column("received_by", String(255), nullable=True),
+    Column("signature", Text, nullable=True),  # the hub's JWS over the delivery, verified before storing
     Index("ix_inbox_items_office", "office", "delivered_at"),
 )

@@ -3,10 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.checklists.views import document_for_office
-from services.kernel.errors import NotFound
+from contracts.transfer import SealedPayloadV1
+from services.crypto.errors import KeyDestroyed, SealBroken
+from services.directory.model import Directory
+from services.infrastructure.db import utcnow
+from services.kernel.errors import Conflict, NotFound
 from services.kernel.identity import Actor
+from services.keys.holder import Keys
+from services.keys.release import check_release, open_parts, open_token
 from services.unit_of_work import HubUnitOfWork
+
+SHREDDED = "Der Inhalt ist nicht mehr lesbar: die Schlüssel der Person wurden vernichtet (Löschung)."
+BROKEN = "Die Nachricht lässt sich nicht öffnen: die Verschlüsselung ist beschädigt. Bitte die IT-Stelle informieren."
 
 
 @dataclass(frozen=True)
@@ -22,22 +30,55 @@ async def inbox(uow: HubUnitOfWork, actor: Actor, unread_only: bool = False, lim
     return {"office": actor.office, "items": [summary(r) for r in rows]}
 
 
-async def item(uow: HubUnitOfWork, actor: Actor, transfer_id: str) -> dict:
-    """One message with its payload."""
+async def item(uow: HubUnitOfWork, actor: Actor, transfer_id: str, keys: Keys, directory: Directory) -> dict:
+    """One message with its payload, opened with the office's key and the person key the key service
+    releases against the consent it was delivered under (``services/keys/release.py``)."""
     async with uow:
         row = await own_item(uow, actor, transfer_id)
-    return {**summary(row), "payload": row.payload, "consent_id": row.consent_id,
+        payload = await opened_payload(uow, keys, directory, actor.office, row)
+    return {**summary(row), "payload": payload, "consent_id": row.consent_id,
             "consent_version": row.consent_version, "legal_basis": row.legal_basis}
 
 
-async def document(uow: HubUnitOfWork, actor: Actor, transfer_id: str, sha256: str) -> Document:
-    """A document copy named in a message this office received (and only then)."""
+async def opened_payload(uow: HubUnitOfWork, keys: Keys, directory: Directory, office: str, row) -> dict:
+    """An inbox row's payload for ``office``, inside the caller's unit of work: the key service's
+    consent check, then both layers opened (Forbidden, NotFound or Conflict with a German text)."""
+    now = utcnow()
+    await check_release(uow, directory, office, row, now)
+    with _opening():
+        return await open_parts(SealedPayloadV1.model_validate(row.sealed), keys.ring(office, now),
+                                keys.person_keys(uow), row.person)
+
+
+async def document(uow: HubUnitOfWork, actor: Actor, transfer_id: str, sha256: str, keys: Keys,
+                   directory: Directory) -> Document:
+    """A document copy named in a message this office received (and only then), opened like the item."""
     async with uow:
         row = await own_item(uow, actor, transfer_id)
-        if sha256 not in {d.get("sha256") for d in row.payload.get("documents", [])}:
+        sealed = await uow.sealed_documents.sealed(transfer_id, sha256)
+        if sha256 not in SealedPayloadV1.model_validate(row.sealed).documents or sealed is None:
             raise NotFound("Dokument nicht gefunden.", field="sha256")
-        content, media_type, _title = await document_for_office(uow, actor.office, sha256)
+        now = utcnow()
+        await check_release(uow, directory, actor.office, row, now)
+        with _opening():
+            content = await open_token(sealed.decode(), keys.ring(actor.office, now), keys.person_keys(uow),
+                                       row.person)
+        media_type = await uow.checklists.media_type_of(sha256)
     return Document(content, media_type)
+
+
+class _opening:
+    """Opening errors as the clerk reads them."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, KeyDestroyed):
+            raise NotFound(SHREDDED, field="transfer_id") from None
+        if isinstance(exc, SealBroken):
+            raise Conflict(BROKEN, field="transfer_id") from None
+        return False
 
 
 async def own_item(uow: HubUnitOfWork, actor: Actor, transfer_id: str, for_update: bool = False):

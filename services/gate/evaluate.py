@@ -8,12 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel
-
 from services.consent import explain
 from services.consent.domain import ConsentVersion, Decision, Recipient, TransferFacts, decide
 from services.directory.model import Directory
-from services.gate.minimise import PayloadCategories, payload_categories
+from services.gate.minimise import PayloadCategories
 from services.gate.ports import ConsentVersions
 from services.gate.statutory import load_routes
 
@@ -53,7 +51,7 @@ class Question:
     person: str
     recipient_office: str
     purpose: str
-    payload: BaseModel
+    categories: PayloadCategories  # which fields of which categories are sent (names, not values)
     message_type: str = "referral.v1"
 
 
@@ -84,7 +82,7 @@ def _decide(questions: list[Question], prepared: list, versions: Mapping[str, li
 
 def _prepare(directory: Directory, q: Question) -> Evaluation | tuple[TransferFacts, PayloadCategories]:
     """Everything decided without the consents: a statutory route, or no legal basis at all."""
-    cats = payload_categories(q.payload)
+    cats = q.categories
     sender, recipient = _party(directory, q.sender_office), _party(directory, q.recipient_office)
     routes = load_routes()
     statute = routes.legal_basis(sender.kind, recipient.kind, q.message_type)

@@ -16,26 +16,28 @@ from contracts.transfer import TransferStatus
 from services.checklists import views as checklists
 from services.directory.model import Directory
 from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
-from services.gate.requests import Outcome, Outgoing, decide_requests, outgoing, resolve_recipient
+from services.gate.requests import Outcome, Outgoing, decide_requests, outgoing, resolve_recipient, seal_accepted
 from services.infrastructure import metrics
 from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
+from services.keys.holder import Keys
 from services.unit_of_work import HubUnitOfWork
 
 OPEN_ITEMS_NOT_ACCEPTED = {"code": "open_items_not_accepted",
                            "message": "Die empfangende Stelle nimmt nur vollständig vorgeprüfte Fälle an."}
 
 
-async def send(cmd: SendTransfer, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> Outcome:
+async def send(cmd: SendTransfer, actor: Actor, uow: HubUnitOfWork, directory: Directory, keys: Keys) -> Outcome:
     """A referral as the case manager wrote it; with ``precheck_id`` a pre-checked referral that
     carries the stored checklist snapshot and its documents."""
-    return (await send_many([(cmd, actor)], uow, directory))[0]
+    return (await send_many([(cmd, actor)], uow, directory, keys))[0]
 
 
-async def send_many(items: list[tuple[SendTransfer, Actor]], uow: HubUnitOfWork, directory: Directory) -> list[Outcome]:
+async def send_many(items: list[tuple[SendTransfer, Actor]], uow: HubUnitOfWork, directory: Directory,
+                    keys: Keys) -> list[Outcome]:
     async with uow:
         outgoing_ = [(actor, await _with_precheck(uow, actor, cmd, directory)) for cmd, actor in items]
-        outcomes = await _submit(uow, outgoing_, directory)
+        outcomes = await _submit(uow, outgoing_, directory, keys)
         await uow.commit()
     _count(outcomes)
     return outcomes
@@ -46,7 +48,7 @@ def _count(outcomes: list[Outcome]) -> None:
     metrics.count_transfers(("request", o.status.value, o.recipient_office) for o in outcomes)
 
 
-async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> Outcome:
+async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directory, keys: Keys) -> Outcome:
     """The way back: the receiving office answers a transfer it received, to its sender."""
     async with uow:
         original = await uow.transfers.get(cmd.in_reply_to)
@@ -56,21 +58,21 @@ async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directo
         (outcome,) = await _submit(uow, [(actor, Outgoing(
             person=original.person, municipality=original.municipality,
             recipient=RecipientSpec(office=original.sender_office), recipient_office=original.sender_office,
-            purpose=original.purpose, message_type=cmd.message_type, payload=cmd.payload))], directory)
+            purpose=original.purpose, message_type=cmd.message_type, payload=cmd.payload))], directory, keys)
         await uow.commit()
     _count([outcome])
     return outcome
 
 
 async def notify_naturalisation(cmd: SendNaturalisationNotice, actor: Actor, uow: HubUnitOfWork,
-                                directory: Directory) -> Outcome:
+                                directory: Directory, keys: Keys) -> Outcome:
     """To the immigration office competent for the person's municipality (a statutory route)."""
     spec = RecipientSpec(kind=OfficeKind.ABH)
     out = Outgoing(person=cmd.person, municipality=cmd.municipality, recipient=spec,
                    recipient_office=resolve_recipient(spec, cmd.municipality, directory),
                    purpose=Purpose.EINBUERGERUNG.value, message_type="notice.einbuergerung.v1", payload=cmd.payload)
     async with uow:
-        (outcome,) = await _submit(uow, [(actor, out)], directory)
+        (outcome,) = await _submit(uow, [(actor, out)], directory, keys)
         await uow.commit()
     _count([outcome])
     return outcome
@@ -87,10 +89,13 @@ async def _with_precheck(uow: HubUnitOfWork, actor: Actor, cmd: SendTransfer, di
     return replace(out, message_type="prechecked-referral.v1", payload=payload, policy_reasons=policy)
 
 
-async def _submit(uow: HubUnitOfWork, items: list[tuple[Actor, Outgoing]], directory: Directory) -> list[Outcome]:
+async def _submit(uow: HubUnitOfWork, items: list[tuple[Actor, Outgoing]], directory: Directory,
+                  keys: Keys) -> list[Outcome]:
     """Decide each transfer and stage what that writes (written as one statement at the commit; a
     refusal's log append takes the log head)."""
     decided = await decide_requests(uow.consents, items, directory)
+    await seal_accepted(decided, uow, keys)
+    uow.sealed_documents.add(decided.documents)
     uow.transfers.add_many(decided.rows)
     await uow.log.stage_append(decided.records)
     await uow.outbox.add_many(decided.messages)

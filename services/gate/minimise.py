@@ -48,3 +48,18 @@ def minimise(payload: BaseModel, remove: frozenset[str]) -> dict:
     cats = payload_categories(payload)
     dropped = {f for c in remove for f in cats.optional.get(c, ())}
     return payload.model_dump(mode="json", exclude=dropped, exclude_none=True)
+
+
+def without(cats: PayloadCategories, removed: frozenset[str] | set[str]) -> PayloadCategories:
+    """The fields still sent once the optional fields of ``removed`` are gone."""
+    return PayloadCategories(dict(cats.required), {c: f for c, f in cats.optional.items() if c not in removed})
+
+
+def split_by_category(data: dict, cats: PayloadCategories) -> dict[str, dict]:
+    """The payload's JSON data as one part per category: the parts are sealed one by one, so the gate
+    can drop a category at delivery time without opening anything."""
+    owner = {f: c for group in (cats.required, cats.optional) for c, names in group.items() for f in names}
+    parts: dict[str, dict] = {}
+    for name, value in data.items():
+        parts.setdefault(owner[name], {})[name] = value
+    return parts

@@ -12,17 +12,19 @@ from contracts.consent import RecipientSpec
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import Decision as DecisionKind
-from contracts.transfer import ReasonV1, RefusalV1, TransferRequestedV1, TransferStatus
+from contracts.transfer import ReasonV1, RefusalV1, SealedPayloadV1, TransferRequestedV2, TransferStatus
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
-from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, Question, digest, evaluate_many
+from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, Question, evaluate_many
 from services.gate.commands import SendTransfer
-from services.gate.minimise import minimise
+from services.gate.minimise import PayloadCategories, minimise, payload_categories, without
+from services.gate.sealing import seal_documents, seal_parts, sealed_payload_digest, with_documents
 from services.gate.ports import ConsentVersions
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow
 from services.kernel.errors import InvalidInput
 from services.kernel.identity import Actor
+from services.keys.holder import Keys
 
 SOURCE = "urn:kimhub:gate"
 
@@ -72,6 +74,18 @@ def outgoing(cmd: SendTransfer, directory: Directory) -> Outgoing:
         message_type=cmd.message_type, payload=cmd.payload)
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A transfer the consent allows, minimised, not sealed yet."""
+
+    transfer_id: str
+    actor: Actor
+    out: Outgoing
+    data: dict  # the minimised payload's JSON data: only what the consent covers
+    sent: PayloadCategories  # its fields by category
+    evaluation: Evaluation
+
+
 @dataclass
 class Decided:
     """What ``decide_requests`` found for a group of transfers, not written yet."""
@@ -80,15 +94,18 @@ class Decided:
     messages: list[tuple[str, Envelope, BaseModel]]  # outbox
     records: list[TransferLogRecord]  # refusals for the transfer log
     outcomes: list[Outcome]
+    accepted: list[Accepted] = field(default_factory=list)  # to seal (``seal_accepted``)
+    documents: list[dict] = field(default_factory=list)  # document copies sealed for their office
 
 
 async def decide_requests(consents: ConsentVersions, items: list[tuple[Actor, Outgoing]],
                           directory: Directory) -> Decided:
-    """Check each transfer against the consents (one query) and compose what accepting or
-    refusing it writes."""
+    """Check each transfer against the consents (one query) and compose what refusing it writes;
+    an accepted one is minimised (``seal_accepted`` seals and composes it)."""
     now = utcnow()
     evaluations = await evaluate_many(consents, directory, [
-        Question(actor.office, out.person, out.recipient_office, out.purpose, out.payload, out.message_type)
+        Question(actor.office, out.person, out.recipient_office, out.purpose, payload_categories(out.payload),
+                 out.message_type)
         for actor, out in items], now)
     decided = Decided([], [], [], [])
     for (actor, out), ev in zip(items, evaluations):
@@ -101,42 +118,67 @@ async def decide_requests(consents: ConsentVersions, items: list[tuple[Actor, Ou
 def _decide_one(decided: Decided, actor: Actor, out: Outgoing, ev: Evaluation, now) -> None:
     transfer_id = f"t-{uuid.uuid4().hex}"
     d = ev.decision
-    # Minimised before anything is written: what the consent does not cover never reaches a table or topic.
-    payload = minimise(out.payload, d.removed_categories) if ev.allowed else \
-        out.payload.model_dump(mode="json", exclude_none=True)
+    if ev.allowed:
+        # Minimised before anything is written: what the consent does not cover never reaches a table or topic.
+        decided.accepted.append(Accepted(transfer_id, actor, out, minimise(out.payload, d.removed_categories),
+                                         without(ev.categories, d.removed_categories), ev))
+    else:
+        decided.rows.append(_row(transfer_id, actor, out, ev, TransferStatus.REFUSED, "", now))
+        record, message = refusal_effects(
+            ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id, message_type=out.message_type,
+            sender_office=actor.office, sender_user=actor.user, recipient_office=out.recipient_office,
+            person=out.person, purpose=out.purpose, payload_sha256="", now=now)  # nothing was sealed or sent
+        decided.records.append(record)
+        decided.messages.append(message)
     status = TransferStatus.REQUESTED if ev.allowed else TransferStatus.REFUSED
-    decided.rows.append(dict(
+    decided.outcomes.append(Outcome(transfer_id, status, out.recipient_office, ev.reasons(), d.consent_id,
+                                    d.consent_version))
+
+
+def _row(transfer_id: str, actor: Actor, out: Outgoing, ev: Evaluation, status: TransferStatus, payload_sha256: str,
+         now) -> dict:
+    d = ev.decision
+    return dict(
         id=transfer_id, message_type=out.message_type, sender_office=actor.office, sender_user=actor.user,
         person=out.person, municipality=out.municipality, recipient=out.recipient.model_dump(mode="json"),
         recipient_office=out.recipient_office, purpose=out.purpose, status=status.value,
         reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
         categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
-        payload_sha256=digest(payload), requested_at=now, updated_at=now,
+        payload_sha256=payload_sha256, requested_at=now, updated_at=now,
         in_reply_to=getattr(out.payload, "in_reply_to", None),
-    ))
-    if ev.allowed:
-        decided.messages.append(_requested(transfer_id, actor, out, payload, ev, now))
-    else:
-        record, message = refusal_effects(
-            ev, DecisionKind.REFUSED, stage="request", transfer_id=transfer_id, message_type=out.message_type,
-            sender_office=actor.office, sender_user=actor.user, recipient_office=out.recipient_office,
-            person=out.person, purpose=out.purpose, payload_sha256=digest(payload), now=now)
-        decided.records.append(record)
-        decided.messages.append(message)
-    decided.outcomes.append(Outcome(transfer_id, status, out.recipient_office, ev.reasons(), d.consent_id,
-                                    d.consent_version))
+    )
 
 
-def _requested(transfer_id: str, actor: Actor, out: Outgoing, payload: dict, ev: Evaluation,
-               now) -> tuple[str, Envelope, TransferRequestedV1]:
-    """An accepted transfer's message to the gate."""
-    d = ev.decision
-    msg = TransferRequestedV1(
-        transfer_id=transfer_id, message_type=out.message_type, sender_office=actor.office,
-        sender_user=actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
-        recipient_office=out.recipient_office, purpose=out.purpose, payload=payload,
-        removed_categories=sorted(d.removed_categories), requested_at=now, legal_basis=None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis)
-    env = envelope(msg, transfer_id, out.person, now, consentid=d.consent_id, consentversion=d.consent_version,
+async def seal_accepted(decided: Decided, uow, keys: Keys) -> None:
+    """Seal each accepted transfer for its recipient office (and the documents it names), then
+    compose its row and its message to the gate."""
+    now = utcnow()
+    person_keys = await keys.person_keys(uow).for_sealing_many([a.out.person for a in decided.accepted], now)
+    for a in decided.accepted:
+        ring = keys.ring(a.out.recipient_office, now)
+        sealed = seal_parts(a.data, a.sent, person_keys[a.out.person], ring, now)
+        if a.data.get("documents"):
+            stored = await uow.checklists.sealed_documents(a.actor.office, a.out.person)
+            copies = seal_documents(a.data, stored, ring, now)
+            sealed = with_documents(sealed, copies)
+            decided.documents += [{"transfer_id": a.transfer_id, "sha256": h, "sealed": t.encode()}
+                                  for h, t in copies.items()]
+        decided.rows.append(_row(a.transfer_id, a.actor, a.out, a.evaluation, TransferStatus.REQUESTED,
+                                 sealed_payload_digest(sealed), now))
+        decided.messages.append(_requested(a, sealed, now))
+    decided.accepted = []
+
+
+def _requested(a: Accepted, sealed: SealedPayloadV1, now) -> tuple[str, Envelope, TransferRequestedV2]:
+    """An accepted transfer's message to the gate: sealed, nothing readable."""
+    ev, out, d = a.evaluation, a.out, a.evaluation.decision
+    msg = TransferRequestedV2(
+        transfer_id=a.transfer_id, message_type=out.message_type, sender_office=a.actor.office,
+        sender_user=a.actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
+        recipient_office=out.recipient_office, purpose=out.purpose, sealed=sealed,
+        removed_categories=sorted(d.removed_categories), requested_at=now,
+        legal_basis=None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis)
+    env = envelope(msg, a.transfer_id, out.person, now, consentid=d.consent_id, consentversion=d.consent_version,
                    purpose=out.purpose, recipientoffice=out.recipient_office, legalbasis=ev.legal_basis)
     return topics.TRANSFER_REQUESTED, env, msg
 

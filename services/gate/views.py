@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.kernel.errors import NotFound
+from services.delivery.views import opened_payload
+from services.directory.model import Directory
+from services.kernel.errors import NotFound, ServiceError
 from services.kernel.identity import Actor
+from services.keys.holder import Keys
 from services.unit_of_work import HubUnitOfWork
 
 
@@ -23,24 +26,36 @@ async def status(uow: HubUnitOfWork, actor: Actor, transfer_id: str) -> dict:
     }
 
 
-async def timeline(uow: HubUnitOfWork, actor: Actor, person: str, today: date) -> dict:
+async def timeline(uow: HubUnitOfWork, actor: Actor, person: str, today: date, keys: Keys,
+                   directory: Directory) -> dict:
+    """What the office sent and received about the person; what it received is opened like an inbox
+    item (an item the key service no longer releases shows why instead of its payload)."""
     async with uow:
         sent = await uow.transfers.sent_by(actor.office, person)
-        received = await uow.inbox.of_person(actor.office, person)
+        received = [(r, await _opened(uow, keys, directory, actor.office, r))
+                    for r in await uow.inbox.of_person(actor.office, person)]
     events = [{
         "at": t.requested_at, "direction": "sent", "transfer_id": t.id, "message_type": t.message_type,
         "office": t.recipient_office, "status": t.status, "in_reply_to": t.in_reply_to,
         "reasons": t.reasons,
     } for t in sent] + [{
         "at": r.delivered_at, "direction": "received", "transfer_id": r.transfer_id, "message_type": r.message_type,
-        "office": r.sender_office, "payload": r.payload, "received_at": r.received_at,
-    } for r in received]
+        "office": r.sender_office, "received_at": r.received_at, **opened,
+    } for r, opened in received]
     events.sort(key=lambda e: e["at"])
     answered = {t.in_reply_to for t in sent if t.in_reply_to and t.status not in ("refused", "withheld")}
     tasks = []
-    for r in received:
-        if r.message_type == "feedback.nachforderung.v1" and r.transfer_id not in answered:
-            deadline = date.fromisoformat(r.payload["deadline"])
+    for r, opened in received:
+        payload = opened.get("payload")
+        if r.message_type == "feedback.nachforderung.v1" and r.transfer_id not in answered and payload:
+            deadline = date.fromisoformat(payload["deadline"])
             tasks.append({"task": "nachforderung", "transfer_id": r.transfer_id, "from_office": r.sender_office,
-                          "items": r.payload["items"], "deadline": deadline, "overdue": deadline < today})
+                          "items": payload["items"], "deadline": deadline, "overdue": deadline < today})
     return {"person": person, "office": actor.office, "events": events, "open_tasks": tasks}
+
+
+async def _opened(uow: HubUnitOfWork, keys: Keys, directory: Directory, office: str, row) -> dict:
+    try:
+        return {"payload": await opened_payload(uow, keys, directory, office, row)}
+    except ServiceError as exc:
+        return {"payload": None, "closed": exc.message}

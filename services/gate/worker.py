@@ -13,29 +13,30 @@ from datetime import datetime
 from contracts.base import read_message
 from contracts.payloads import PAYLOAD_CONTRACTS
 from contracts.registry import by_model
-from contracts.transfer import Decision, OfficeDeliveryV1, ReceiptV1, TransferRequestedV1, TransferStatus
+from contracts.transfer import Decision, OfficeDeliveryV2, ReceiptV1, TransferRequestedV2, TransferStatus
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, UnknownOffice
-from services.gate.evaluate import Evaluation, Question, digest, evaluate_many
-from services.gate.minimise import minimise
+from services.gate.evaluate import Evaluation, Question, evaluate_many
+from services.gate.sealing import categories_of, dropping, sealed_payload_digest, signed_meta
 from services.gate.requests import envelope, refusal_effects
 from services.infrastructure import metrics, topics
 from services.infrastructure.consumer import Message
 from services.infrastructure.db import utcnow
 from services.infrastructure.errors import PermanentError
+from services.keys.holder import Keys
 from services.unit_of_work import HubUnitOfWork
 
-TRANSFER_REQUESTED_TYPE = by_model(TransferRequestedV1).ce_type
+TRANSFER_REQUESTED_TYPE = by_model(TransferRequestedV2).ce_type
 RECEIPT_TYPE = by_model(ReceiptV1).ce_type
 
 
-async def on_messages(messages: list[Message], uow: HubUnitOfWork, directory: Directory) -> None:
+async def on_messages(messages: list[Message], uow: HubUnitOfWork, directory: Directory, keys: Keys) -> None:
     """A batch of the gate's topics: transfer requests, then receipts (a receipt can only follow its
     transfer's delivery, so the two never depend on each other in one batch). Other feedback, the
     refusals the gate itself published, needs nothing."""
     async with uow:
         messages = await uow.claim(messages)
-        todo = await _undecided(uow, [read_message(TransferRequestedV1, m.body) for m in messages
+        todo = await _undecided(uow, [read_message(TransferRequestedV2, m.body) for m in messages
                                       if m.envelope.type == TRANSFER_REQUESTED_TYPE], directory)
         received = await _delivered(uow, [read_message(ReceiptV1, m.body) for m in messages
                                           if m.envelope.type == RECEIPT_TYPE])
@@ -43,14 +44,14 @@ async def on_messages(messages: list[Message], uow: HubUnitOfWork, directory: Di
         if todo or received:
             head = await uow.log.lock_head()  # after the transfers' rows, before the consents
             now = utcnow()
-            decided = await _decide(uow, todo, directory, now)
+            decided = await _decide(uow, todo, directory, keys, now)
             await uow.log.stage_append(decided + await _receive(uow, received, now), head)
         await uow.commit()
     metrics.count_transfers(("delivery", r.decision, r.recipient_office) for r in decided)
 
 
-async def _undecided(uow: HubUnitOfWork, msgs: list[TransferRequestedV1], directory: Directory) -> list[tuple]:
-    """Lock the requested transfers' rows; those still to decide, each with its payload."""
+async def _undecided(uow: HubUnitOfWork, msgs: list[TransferRequestedV2], directory: Directory) -> list:
+    """Lock the requested transfers' rows; those still to decide."""
     status = await uow.transfers.lock_statuses([m.transfer_id for m in msgs]) if msgs else {}
     todo = []
     for msg in msgs:
@@ -59,14 +60,13 @@ async def _undecided(uow: HubUnitOfWork, msgs: list[TransferRequestedV1], direct
         if status[msg.transfer_id] != TransferStatus.REQUESTED:
             continue  # decided before (a repeat under another event id)
         status[msg.transfer_id] = "deciding"
-        contract = PAYLOAD_CONTRACTS.get(msg.message_type)
-        if contract is None:
+        if msg.message_type not in PAYLOAD_CONTRACTS:
             raise PermanentError(f"unknown message type {msg.message_type}")
         try:
             directory.office(msg.recipient_office)
         except UnknownOffice:
             raise PermanentError("unknown recipient office") from None
-        todo.append((msg, contract.model_validate(msg.payload)))
+        todo.append(msg)
     return todo
 
 
@@ -80,16 +80,18 @@ async def _delivered(uow: HubUnitOfWork, receipts: list[ReceiptV1]) -> list[tupl
     return out
 
 
-async def _decide(uow: HubUnitOfWork, todo: list[tuple], directory: Directory,
+async def _decide(uow: HubUnitOfWork, todo: list[TransferRequestedV2], directory: Directory, keys: Keys,
                   now: datetime) -> list[TransferLogRecord]:
-    """Deliver (minimised) or withhold each transfer: stage statuses and messages; the log records."""
+    """Deliver (minimised further if the consent now covers less) or withhold each transfer, from its
+    metadata: nothing is opened. Stage statuses and messages; the log records."""
     evaluations = await evaluate_many(uow.consents, directory, [
-        Question(msg.sender_office, msg.person, msg.recipient_office, msg.purpose.value, payload, msg.message_type)
-        for msg, payload in todo], now)
+        Question(msg.sender_office, msg.person, msg.recipient_office, msg.purpose.value, categories_of(msg.sealed),
+                 msg.message_type)
+        for msg in todo], now)
     records, messages, delivered, withheld = [], [], [], []
-    for (msg, payload), ev in zip(todo, evaluations):
+    for msg, ev in zip(todo, evaluations):
         if ev.allowed:
-            status, message, record = _delivery(msg, payload, ev, now)
+            status, message, record = _delivery(msg, ev, keys, now)
             delivered.append(status)
         else:
             withheld.append({"id": msg.transfer_id, "status": TransferStatus.WITHHELD.value,
@@ -98,7 +100,7 @@ async def _decide(uow: HubUnitOfWork, todo: list[tuple], directory: Directory,
                 ev, Decision.WITHHELD, stage="delivery", transfer_id=msg.transfer_id,
                 message_type=msg.message_type, sender_office=msg.sender_office, sender_user=msg.sender_user,
                 recipient_office=msg.recipient_office, person=msg.person, purpose=msg.purpose.value,
-                payload_sha256=digest(msg.payload), now=now)
+                payload_sha256=sealed_payload_digest(msg.sealed), now=now)
         records.append(record)
         messages.append(message)
     uow.transfers.update_many(delivered)
@@ -107,16 +109,17 @@ async def _decide(uow: HubUnitOfWork, todo: list[tuple], directory: Directory,
     return records
 
 
-def _delivery(msg: TransferRequestedV1, payload, ev: Evaluation, now: datetime) -> tuple[dict, tuple, TransferLogRecord]:
-    """A delivered transfer's new status, its message to the office's inbox, its log record."""
+def _delivery(msg: TransferRequestedV2, ev: Evaluation, keys: Keys, now: datetime) -> tuple[dict, tuple, TransferLogRecord]:
+    """A delivered transfer's new status, its signed message to the office's inbox, its log record."""
     d = ev.decision
     sent, removed = sorted(d.sent_categories), sorted(d.removed_categories | set(msg.removed_categories))
-    delivered_payload = minimise(payload, d.removed_categories)
-    out = OfficeDeliveryV1(
+    sealed = dropping(msg.sealed, set(d.removed_categories))
+    signature = keys.signer.sign(signed_meta(msg, sealed, sent, d.consent_id, d.consent_version))
+    out = OfficeDeliveryV2(
         transfer_id=msg.transfer_id, message_type=msg.message_type, sender_office=msg.sender_office,
-        recipient_office=msg.recipient_office, person=msg.person, purpose=msg.purpose, payload=delivered_payload,
+        recipient_office=msg.recipient_office, person=msg.person, purpose=msg.purpose, sealed=sealed,
         categories=sent, removed_categories=removed, consent_id=d.consent_id, consent_version=d.consent_version,
-        legal_basis=ev.legal_basis, delivered_at=now)
+        legal_basis=ev.legal_basis, delivered_at=now, signature=signature)
     out_env = envelope(out, f"{msg.transfer_id}/delivery", msg.person, now, consentid=d.consent_id,
                        consentversion=d.consent_version, purpose=msg.purpose.value,
                        recipientoffice=msg.recipient_office, legalbasis=ev.legal_basis)
@@ -128,7 +131,7 @@ def _delivery(msg: TransferRequestedV1, payload, ev: Evaluation, now: datetime) 
         sender_office=msg.sender_office, sender_user=msg.sender_user, recipient_office=msg.recipient_office,
         person=msg.person, purpose=msg.purpose.value, decision=Decision.DELIVERED.value, stage="delivery",
         categories_sent=tuple(sent), categories_removed=tuple(removed), consent_id=d.consent_id,
-        consent_version=d.consent_version, legal_basis=ev.legal_basis, payload_sha256=digest(delivered_payload))
+        consent_version=d.consent_version, legal_basis=ev.legal_basis, payload_sha256=sealed_payload_digest(sealed))
     return status, (topics.office_inbox(msg.recipient_office), out_env, out), record
 
 

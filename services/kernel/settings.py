@@ -81,6 +81,16 @@ class Settings(BaseSettings):
 
     log_origin: str = Field("kimhub.invalid/transfer-log", pattern=r"^[^\s+]+$",
                             description="Checkpoint origin line: unique per deployment")
+    keys_dir: Path | None = Field(
+        None, description="Key files: office rings <office>.jwks.json, master.key, delivery-signing-key.pem; "
+                          "default data_dir/keys")
+    keys_generate: bool | None = Field(
+        None, description="Generate missing dev keys; default only on the embedded SQLite set-up")
+    master_key: SecretStr = Field(SecretStr(""), description="hex or base64, 32 bytes: wraps the person keys")
+    delivery_signing_key: SecretStr = Field(
+        SecretStr(""), description="Ed25519 private key (PKCS#8 PEM) the hub signs deliveries with; "
+                                   "default keys_dir/delivery-signing-key.pem")
+    office_key_overlap_days: int = Field(30, ge=1, description="How long a rotated office key still opens")
     log_pseudonym_key: SecretStr = Field(SecretStr(""), description="hex; HMAC key for person pseudonyms in the log")
     log_signing_key: SecretStr = Field(SecretStr(""), description="signed-note private key (PRIVATE+KEY+...)")
     log_cosigner_keys: str = Field("", description="comma-separated signed-note public keys that may cosign")
@@ -145,6 +155,16 @@ class Settings(BaseSettings):
         if self.kafka_fetch_max_wait_ms is not None:
             return self.kafka_fetch_max_wait_ms
         return 20 if self.embedded_broker else 500
+
+    @property
+    def effective_keys_dir(self) -> Path:
+        return self.keys_dir or self.data_dir / "keys"
+
+    @property
+    def generate_keys(self) -> bool:
+        if self.keys_generate is not None:
+            return self.keys_generate
+        return self.effective_database_url.startswith("sqlite")
 
     @property
     def dev_signing_key_file(self) -> Path:

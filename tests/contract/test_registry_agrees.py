@@ -5,13 +5,13 @@ import typing
 from contracts.base import CE_TYPE_PREFIX
 from contracts.payloads import FEEDBACK, PAYLOAD_CONTRACTS, PAYLOADS
 from contracts.registry import CONTRACTS, by_model, by_type
-from contracts.transfer import OfficeDeliveryV1, TransferRequestedV1
+from contracts.transfer import OfficeDeliveryV2, TransferRequestedV2
 from gateway.routes import transfers
 from services.gate import worker
 
 
 def test_the_transfer_messages_name_exactly_the_registered_payloads():
-    for message in (TransferRequestedV1, OfficeDeliveryV1):
+    for message in (TransferRequestedV2, OfficeDeliveryV2):
         literal = message.model_fields["message_type"].annotation
         assert set(typing.get_args(literal)) == set(PAYLOAD_CONTRACTS)
 

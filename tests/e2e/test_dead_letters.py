@@ -11,8 +11,8 @@ from tests.e2e.conftest import consent_body, referral, wait_for
 
 
 def _publish_poison(bootstrap: str, person: str, event_id: str) -> None:
-    env = Envelope(id=event_id, source="urn:kimhub:test", type="de.nrw.kim.transfer.requested.v1", subject=person,
-                   time=datetime.now(timezone.utc), dataschema="urn:kimhub:schema:transfer-requested.v1.json")
+    env = Envelope(id=event_id, source="urn:kimhub:test", type="de.nrw.kim.transfer.requested.v2", subject=person,
+                   time=datetime.now(timezone.utc), dataschema="urn:kimhub:schema:transfer-requested.v2.json")
 
     async def send():
         broker = KafkaBroker(bootstrap, enable_idempotence=False)

@@ -153,8 +153,8 @@ def _poison_dead_lettered_and_replayed(gateway, broker, seen: list) -> None:
 
 async def _publish_poison(settings: Settings, event_id: str) -> None:
     person = f"p-{'0' * 32}"
-    env = Envelope(id=event_id, source="urn:kimhub:test", type="de.nrw.kim.transfer.requested.v1", subject=person,
-                   time=datetime.now(timezone.utc), dataschema="urn:kimhub:schema:transfer-requested.v1.json")
+    env = Envelope(id=event_id, source="urn:kimhub:test", type="de.nrw.kim.transfer.requested.v2", subject=person,
+                   time=datetime.now(timezone.utc), dataschema="urn:kimhub:schema:transfer-requested.v2.json")
     broker = make_broker(settings)
     await broker.connect()
     try:

@@ -8,6 +8,11 @@ import uuid
 from datetime import date
 
 import pytest
+
+from services.crypto.person_keys import PersonKeys
+from services.crypto.seal import open_for_person, person_key_id
+from services.keys.repository import PersonKeyRepository
+from tests.conftest import make_keys
 from sqlalchemy import func, select
 
 from contracts.referral import ReferralV1
@@ -55,7 +60,7 @@ def template(procedure: str, version: int = 1, valid_from: str = "2026-01-01", k
 async def upload(engine, person: str, content: bytes = PDF, declared: str | None = "application/pdf",
                  actor: Actor = CM) -> dict:
     return await handlers.upload_document(UploadDocument(person=person, title="Reisepass", declared_type=declared,
-                                                         content=content), actor, uow(engine))
+                                                         content=content), actor, uow(engine), make_keys())
 
 
 async def create_precheck(engine, person: str, statuses: dict, procedure: str = "einbuergerung-stag-10",
@@ -73,9 +78,14 @@ async def test_an_upload_is_stored_with_the_type_found_in_its_content(engine):
     person = new_person()
     stored = await upload(engine, person, PNG, "image/png; charset=binary")
     assert stored["media_type"] == "image/png" and stored["sha256"] == hashlib.sha256(PNG).hexdigest()
-    async with uow(engine) as unit:
-        content, media_type, title = await views.document_for_office(unit, "troisdorf-ebh", stored["sha256"])
-    assert (content, media_type, title) == (PNG, "image/png", "Reisepass")
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(documents).where(documents.c.id == stored["document_id"]))).one()
+    assert (row.media_type, row.title, row.size) == ("image/png", "Reisepass", len(PNG))
+    assert PNG not in bytes(row.content)  # stored sealed under the person's key
+    keys = make_keys()
+    async with engine.connect() as conn:
+        key = await PersonKeys(PersonKeyRepository(conn), keys.master).for_opening(person_key_id(row.content.decode()))
+    assert open_for_person(bytes(row.content).decode(), key) == PNG
 
 
 async def test_an_upload_of_another_type_or_a_wrong_declaration_stores_nothing(engine):

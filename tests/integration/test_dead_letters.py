@@ -17,7 +17,7 @@ from tests.integration.private_db import private_engine  # noqa: F401  (fixture:
 
 AUDIT = make_audit_log()
 ADMIN = Actor("admin.hub", "hub", roles=frozenset({Role.ADMIN}))
-HEADERS = {"ce_id": "poison-1", "ce_source": "urn:test", "ce_type": "de.nrw.kim.transfer.requested.v1",
+HEADERS = {"ce_id": "poison-1", "ce_source": "urn:test", "ce_type": "de.nrw.kim.transfer.requested.v2",
            "ce_time": "2026-03-01T08:00:00Z", "ce_subject": "p-" + "0" * 32, "content-type": "application/json"}
 
 

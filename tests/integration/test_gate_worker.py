@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from contracts.consent import ConsentTerms, RevocationMethod
 from contracts.envelope import Envelope
-from contracts.transfer import OfficeDeliveryV1, RefusalV1, TransferRequestedV1
+from contracts.transfer import OfficeDeliveryV2, RefusalV1, TransferRequestedV2
 from services.audit.record import TransferLogRecord
 from services.audit.tables import transfer_log
 from tests.support import consents
 from tests.support import gate
 from services.gate.commands import SendTransfer
-from services.gate.evaluate import digest
+from services.gate.sealing import sealed_payload_digest
+from tests.support.sealed import opened
 from services.infrastructure import topics
 from services.kernel.identity import Actor, Role
 from tests.conftest import make_audit_log
@@ -103,10 +104,11 @@ async def test_requested_transfer_is_minimised_delivered_and_logged(private_engi
 
     [requested] = await _outbox(engine, topics.TRANSFER_REQUESTED, person)
     env = Envelope.from_headers(requested.headers)
-    assert (env.id, env.subject, env.type) == (outcome.transfer_id, person, "de.nrw.kim.transfer.requested.v1")
+    assert (env.id, env.subject, env.type) == (outcome.transfer_id, person, "de.nrw.kim.transfer.requested.v2")
     assert (env.consentid, env.consentversion, env.recipientoffice) == (consent_id, 1, "troisdorf-abh")
-    msg = TransferRequestedV1.model_validate_json(requested.value)
-    assert "health_notes" not in msg.payload  # minimised at request time, before the outbox
+    msg = TransferRequestedV2.model_validate_json(requested.value)
+    assert set(msg.sealed.parts) == {"falldaten", "stammdaten"}  # minimised at request time, before the outbox
+    assert b"Amina" not in requested.value  # sealed: nothing readable
     assert b"Diabetes" not in requested.value and msg.removed_categories == ["besondere_kategorien"]
 
     await _run_worker(engine, directory, requested)
@@ -117,11 +119,12 @@ async def test_requested_transfer_is_minimised_delivered_and_logged(private_engi
     assert status["removed_categories"] == ["besondere_kategorien"]
 
     [delivery] = await _outbox(engine, INBOX, person)
-    out = OfficeDeliveryV1.model_validate_json(delivery.value)
-    assert "health_notes" not in out.payload
-    assert "health_notes" not in json.loads(delivery.value)["payload"]
-    assert out.payload["person"] == {"given_name": "Amina", "family_name": "K."}
-    assert out.payload["reason"] == "Prüfung § 25b AufenthG"
+    out = OfficeDeliveryV2.model_validate_json(delivery.value)
+    assert b"Amina" not in delivery.value and b"Diabetes" not in delivery.value
+    payload = await opened(engine, out.sealed, "troisdorf-abh", person)
+    assert "health_notes" not in payload
+    assert payload["person"] == {"given_name": "Amina", "family_name": "K."}
+    assert payload["reason"] == "Prüfung § 25b AufenthG"
     assert (out.transfer_id, out.recipient_office, out.consent_id, out.consent_version) == (
         outcome.transfer_id, "troisdorf-abh", consent_id, 1)
     assert out.removed_categories == ["besondere_kategorien"]
@@ -135,7 +138,7 @@ async def test_requested_transfer_is_minimised_delivered_and_logged(private_engi
     assert record.categories_sent == ("falldaten", "stammdaten")
     assert record.categories_removed == ("besondere_kategorien",)
     assert (record.consent_id, record.consent_version) == (consent_id, 1)
-    assert record.payload_sha256 == digest(out.payload)
+    assert record.payload_sha256 == sealed_payload_digest(out.sealed)  # over the ciphertext
     assert record.person == AUDIT.pseudonym(person) and record.recipient_office == "troisdorf-abh"
     assert await _outbox(engine, topics.FEEDBACK, person) == []
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from contracts.consent import ConsentTerms, RevocationMethod
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
-from contracts.transfer import ReceiptV1, TransferRequestedV1
+from contracts.transfer import ReceiptV1, TransferRequestedV2
 from services.audit.tables import transfer_log
 from tests.support import consents
 from services.consent.tables import consents as consents_table
@@ -219,7 +219,7 @@ async def _receipt_during_uncommitted_revocation(url: str) -> tuple[list[dict], 
         async with engine.begin() as conn:
             consent_id, person, requested = await _requested_under_a_consent(conn)
             await gate_.consume(conn, [(Envelope.from_headers(requested.headers), requested.value)], DIRECTORY, AUDIT)
-            transfer_id = TransferRequestedV1.model_validate_json(requested.value).transfer_id
+            transfer_id = TransferRequestedV2.model_validate_json(requested.value).transfer_id
             delivered = (await conn.execute(select(transfers).where(transfers.c.id == transfer_id))).one()
         assert delivered.status == "delivered"
         now = utcnow()

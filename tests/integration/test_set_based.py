@@ -31,6 +31,7 @@ from services.infrastructure.tables import outbox
 from services.kernel.errors import InvalidInput
 from services.unit_of_work import HubUnitOfWork
 from tests.support import gate
+from tests.conftest import make_keys
 from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_gate_worker import AUDIT, CM, consent_terms, referral
 
@@ -84,7 +85,7 @@ def group_sizes(monkeypatch) -> list[int]:
 def _bus(engine, directory, dispatch: OutboxDispatch) -> MessageBus:
     """The referrals' way in: the bus gathers concurrent SendTransfer commands into groups."""
     return MessageBus(lambda: HubUnitOfWork(engine, AUDIT, dispatch), directory=directory,
-                      **{name: None for name in ("settings", "signer", "cosigners")})
+                      keys=make_keys(), **{name: None for name in ("settings", "signer", "cosigners")})
 
 
 async def test_concurrent_requests_share_a_commit_and_each_gets_its_own_outcome(any_engine, directory,
@@ -139,10 +140,10 @@ async def test_a_request_that_fails_in_a_group_fails_alone(any_engine, directory
     assert sorted(stored) == sorted(p for i, p in enumerate(persons) if i != 3)
 
 
-async def test_a_group_without_refusals_takes_two_statements_and_its_rows_go_to_the_dispatch(
+async def test_a_group_without_refusals_takes_three_statements_and_its_rows_go_to_the_dispatch(
         private_engine, directory, group_sizes):
-    """PostgreSQL: the consent query, then transfers and outbox rows as one statement (the unit of
-    work's flush at the commit)."""
+    """PostgreSQL: the consent query, the persons' keys, then transfers, new person keys and outbox rows
+    as one statement (the unit of work's flush at the commit)."""
     engine = private_engine
     persons = [p for _, p in await _persons_with_consent(engine, directory, 8)]
     sent: list[tuple[str, bytes]] = []
@@ -174,8 +175,10 @@ async def test_a_group_without_refusals_takes_two_statements_and_its_rows_go_to_
 
     assert [o.status for o in outcomes] == [TransferStatus.REQUESTED] * len(persons)
     assert max(group_sizes) > 1
-    assert len(statements) == 2 * len(group_sizes), "two statements per group"
-    assert all(s.lstrip().startswith("WITH") for s in statements[1::2]), "transfers + outbox: one statement"
+    # per group: the consents, the persons' keys, then transfers + new person keys + outbox as one statement
+    assert len(statements) == 3 * len(group_sizes), "three statements per group"
+    assert all("person_keys" in s for s in statements[1::3]), "the persons' keys: one query"
+    assert all(s.lstrip().startswith("WITH") for s in statements[2::3]), "transfers + outbox: one statement"
     assert sorted(k.decode() for _, k in sent) == sorted(persons) == sorted(r.key for r in rows)
     assert all(r.published_at is not None and r.lease_until is not None for r in rows)
     async with engine.connect() as conn:
@@ -218,11 +221,11 @@ async def test_the_gate_decides_a_batch_like_one_by_one_and_each_transfer_once(a
     assert await _log_decisions(engine, ids) == {t: [expected[t]] for t in ids}
     delivered = sorted(json.loads(v)["transfer_id"] for _, v, _ in deliveries)
     assert delivered == sorted(t for t in ids if expected[t] == "delivered")
-    assert all("health_notes" not in json.loads(v)["payload"] for _, v, _ in deliveries)  # minimised
+    assert all("besondere_kategorien" not in json.loads(v)["sealed"]["parts"] for _, v, _ in deliveries)  # minimised
     await _log_is_consistent(engine)
     for _ in range(2):  # into the office inbox, and once more (a repeat under another event id): once each
         messages = [Message(Envelope.from_headers(h), v, None) for _, v, h in deliveries]
-        await delivery_consumer.on_messages(messages, HubUnitOfWork(engine, AUDIT, consumer="delivery"))
+        await delivery_consumer.on_messages(messages, HubUnitOfWork(engine, AUDIT, consumer="delivery"), make_keys())
     async with engine.connect() as conn:
         inbox = (await conn.execute(select(inbox_items.c.transfer_id)
                                     .where(inbox_items.c.transfer_id.in_(ids)))).scalars().all()

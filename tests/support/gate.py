@@ -13,6 +13,7 @@ from services.gate.requests import Outcome
 from services.infrastructure.consumer import Message
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
+from tests.conftest import make_keys
 
 
 def joined(conn: AsyncConnection, audit: AuditLog, consumer: str | None = None) -> HubUnitOfWork:
@@ -21,7 +22,7 @@ def joined(conn: AsyncConnection, audit: AuditLog, consumer: str | None = None) 
 
 async def send(conn: AsyncConnection, actor: Actor, cmd: SendTransfer, directory: Directory,
                audit: AuditLog) -> Outcome:
-    return await handlers.send(cmd, actor, joined(conn, audit), directory)
+    return await handlers.send(cmd, actor, joined(conn, audit), directory, make_keys())
 
 
 async def status(conn: AsyncConnection, actor: Actor, transfer_id: str, audit: AuditLog) -> dict:
@@ -32,4 +33,4 @@ async def consume(conn: AsyncConnection, items: list[tuple[Envelope, bytes]], di
                   audit: AuditLog) -> None:
     """The gate's consumer handler over these records (as one batch)."""
     messages = [Message(env, body, None) for env, body in items]
-    await worker.on_messages(messages, joined(conn, audit, consumer="gate"), directory)
+    await worker.on_messages(messages, joined(conn, audit, consumer="gate"), directory, make_keys())
