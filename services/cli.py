@@ -5,6 +5,7 @@
   kimhub migrate             apply database migrations and exit
   kimhub token USER          print a dev bearer token for a demo user (auth_mode=dev)
   kimhub kafka acls [--apply]  the broker ACLs per component and office (deploy/README.md)
+  kimhub keys ...            master, delivery signing and office keys (services/keys/cli.py)
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import sys
 from services import kafka_acls
 from services.audit import cli as audit_cli
 from services.health import serve_health
+from services.keys import cli as keys_cli
+from services.keys.holder import KeysMissing
 from services.runtime import COMPONENTS, Hub, StartupRefused
 from services.infrastructure import logs, tracing
 from services.infrastructure.kafka_security import KafkaSecurityError
@@ -122,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("user")
     audit_cli.add_parser(sub)
     kafka_acls.add_parser(sub)
+    keys_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -138,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
             return audit_cli.run(args, settings)
         elif args.command == "kafka":
             return kafka_acls.run(args, settings)
+        elif args.command == "keys":
+            return keys_cli.run(args, settings)
         elif args.command == "token":
             _token(parser, settings, args.user)
-    except (StartupRefused, KafkaSecurityError) as exc:
+    except (StartupRefused, KafkaSecurityError, KeysMissing) as exc:
         print(f"kimhub: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
