@@ -85,7 +85,9 @@ def hub_env(kind: str, bootstrap: str, dsn: str, data_dir: Path) -> dict[str, st
            "KIMHUB_DATABASE_URL": dsn, "KIMHUB_KAFKA_BOOTSTRAP": bootstrap, "KIMHUB_DATA_DIR": str(data_dir),
            "KIMHUB_HTTP_PORT": str(PORT), "KIMHUB_LOG_LEVEL": "WARNING", "KIMHUB_ALLOW_DEV_AUTH": "true",
            "KIMHUB_LOG_PSEUDONYM_KEY": hashlib.sha256(b"bench").hexdigest(),
-           "KIMHUB_LOG_SIGNING_KEY": NoteSigner.generate("kimhub-bench").skey}
+           "KIMHUB_LOG_SIGNING_KEY": NoteSigner.generate("kimhub-bench").skey,
+           # sealed payloads (issue 16): dev keys in the run's data directory; older code ignores these
+           "KIMHUB_KEYS_DIR": str(data_dir / "keys"), "KIMHUB_KEYS_GENERATE": "true"}
     if kind == "embedded":  # what the hub sets for the broker it starts itself
         env.update({"KIMHUB_KAFKA_IDEMPOTENCE": "false", "KIMHUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
                     "KIMHUB_KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("BENCH_FETCH_WAIT", "20"),
