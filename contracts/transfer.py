@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, Field
 from contracts.agency import MUNICIPALITY_PATTERN, OFFICE_ID_PATTERN
 from contracts.base import Contract
 from contracts.categories import DataCategory as C
-from contracts.consent import PERSON_PATTERN, RecipientSpec
+from contracts.consent import PERSON_PATTERN, SHA256_PATTERN, RecipientSpec
 from contracts.payloads import PAYLOAD_CONTRACTS
 from contracts.purposes import Purpose
 
@@ -28,6 +28,7 @@ class Decision(StrEnum):
     DELIVERED = "delivered"
     REFUSED = "refused"
     WITHHELD = "withheld"
+    RECEIVED = "received"  # a receipt: the office names the digest of what it stored
 
 
 class ReceiptV1(Contract):
@@ -37,6 +38,8 @@ class ReceiptV1(Contract):
     office: str = Field(pattern=OFFICE_ID_PATTERN)
     received_by: str
     received_at: AwareDatetime
+    payload_sha256: str | None = Field(None, pattern=SHA256_PATTERN,
+                                       description="digest of the sealed payload as the office stored it")
 
 
 class ReasonV1(Contract):

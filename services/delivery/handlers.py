@@ -6,9 +6,10 @@ from datetime import datetime
 
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
-from contracts.transfer import ReceiptV1
+from contracts.transfer import ReceiptV1, SealedPayloadV1
 from services.delivery.commands import ConfirmReceipt
 from services.delivery.views import own_item
+from services.gate.sealing import sealed_payload_digest
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow
 from services.kernel.errors import Conflict
@@ -25,7 +26,8 @@ async def confirm_receipt(cmd: ConfirmReceipt, actor: Actor, uow: HubUnitOfWork)
             raise Conflict("Der Eingang wurde bereits bestätigt.", field="transfer_id")
         now = utcnow()
         uow.inbox.mark_received(cmd.transfer_id, now, actor.user)
-        receipt = ReceiptV1(transfer_id=cmd.transfer_id, office=actor.office, received_by=actor.user, received_at=now)
+        receipt = ReceiptV1(transfer_id=cmd.transfer_id, office=actor.office, received_by=actor.user, received_at=now,
+                            payload_sha256=sealed_payload_digest(SealedPayloadV1.model_validate(row.sealed)))
         await uow.outbox.add(topics.FEEDBACK, _envelope(cmd.transfer_id, row.person, row.sender_office, now), receipt)
         await uow.commit()
     return {"transfer_id": cmd.transfer_id, "received_at": now, "received_by": actor.user}

@@ -125,7 +125,7 @@ def _delivery(msg: TransferRequestedV2, ev: Evaluation, keys: Keys, now: datetim
                        recipientoffice=msg.recipient_office, legalbasis=ev.legal_basis)
     status = {"id": msg.transfer_id, "status": TransferStatus.DELIVERED.value, "consent_id": d.consent_id,
               "consent_version": d.consent_version, "categories": sent, "removed_categories": removed,
-              "updated_at": now}
+              "payload_sha256": sealed_payload_digest(sealed), "updated_at": now}
     record = TransferLogRecord(
         recorded_at=now, transfer_id=msg.transfer_id, message_type=msg.message_type,
         sender_office=msg.sender_office, sender_user=msg.sender_user, recipient_office=msg.recipient_office,
@@ -137,19 +137,24 @@ def _delivery(msg: TransferRequestedV2, ev: Evaluation, keys: Keys, now: datetim
 
 async def _receive(uow: HubUnitOfWork, received: list[tuple[ReceiptV1, object]],
                    now: datetime) -> list[TransferLogRecord]:
-    """Each receipt moves its transfer to ``received``, unless the consent it was delivered under has
-    been revoked since: then the receipt is withheld (the sender is not told) and logged."""
+    """Each receipt is logged with the digest the office names, bound to the delivery's digest (a
+    different one is logged with the reason ``digest_mismatch``), and moves its transfer to
+    ``received``; unless the consent it was delivered under has been revoked since: then the receipt
+    is withheld (the sender is not told) and logged."""
     records, statuses = [], []
     for receipt, row in received:
         revoked = await uow.consents.revoked_at(row.consent_id) if row.consent_id else None
-        if revoked is not None and revoked <= now:
-            records.append(TransferLogRecord(
-                recorded_at=now, transfer_id="r-" + row.id[2:], message_type="receipt.v1",
-                sender_office=row.recipient_office, sender_user=receipt.received_by,
-                recipient_office=row.sender_office, person=row.person, purpose=row.purpose,
-                decision=Decision.WITHHELD.value, stage="delivery", consent_id=row.consent_id,
-                consent_version=row.consent_version, reasons=("consent_revoked",)))
-        else:
+        withheld = revoked is not None and revoked <= now
+        mismatch = receipt.payload_sha256 is not None and receipt.payload_sha256 != row.payload_sha256
+        reasons = ("consent_revoked",) if withheld else ("digest_mismatch",) if mismatch else ()
+        records.append(TransferLogRecord(
+            recorded_at=now, transfer_id="r-" + row.id[2:], message_type="receipt.v1",
+            sender_office=row.recipient_office, sender_user=receipt.received_by,
+            recipient_office=row.sender_office, person=row.person, purpose=row.purpose,
+            decision=(Decision.WITHHELD if withheld else Decision.RECEIVED).value, stage="delivery",
+            consent_id=row.consent_id, consent_version=row.consent_version, reasons=reasons,
+            payload_sha256=receipt.payload_sha256 or ""))
+        if not withheld:
             statuses.append({"id": row.id, "status": TransferStatus.RECEIVED.value, "updated_at": now})
     uow.transfers.update_many(statuses)
     return records

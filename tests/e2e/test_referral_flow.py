@@ -45,7 +45,11 @@ def test_delivered_and_refused_transfers_end_to_end(hub, cm, dpo):
     assert by_transfer[transfer_id]["categories_removed"] == ["besondere_kategorien"]
     assert by_transfer[refused_id]["decision"] == "refused"
     assert by_transfer[refused_id]["reasons"] == ["recipient_not_covered"]
-    assert log["total"] == 2
+    receipts = [r for r in log["records"] if r["message_type"] == "receipt.v1"]
+    assert [(r["decision"], r["reasons"]) for r in receipts] == [("received", [])]
+    # the receipt names the digest of what the office stored: the delivery's, over the ciphertext
+    assert receipts[0]["payload_sha256"] == by_transfer[transfer_id]["payload_sha256"]
+    assert log["total"] == 3
     # The log holds metadata only: no names, no payload text.
     assert "Amina" not in str(log) and "Diabetes" not in str(log) and "Prüfung" not in str(log)
 
