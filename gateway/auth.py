@@ -31,12 +31,15 @@ _bearer = HTTPBearer(auto_error=False)
 class AuthError(Exception):
     """A request the hub does not let in: ``message`` in German for the user, ``code`` for clients."""
 
-    def __init__(self, status: int, message: str, code: str, **detail):
+    def __init__(self, status: int, message: str, code: str | None = None, **detail):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.code = code
+        self.code = code or _DEFAULT_CODES.get(status, "unauthorized")
         self.detail = detail
+
+
+_DEFAULT_CODES = {401: "unauthorized", 403: "forbidden", 503: "unavailable"}
 
 
 RELOGIN = "Bitte erneut anmelden."
