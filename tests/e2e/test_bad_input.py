@@ -257,6 +257,7 @@ def test_body_over_the_limit_is_413(hub, cm, dpo):
     assert response.request.headers["content-length"] == str(len(content))
     body = assert_problem(response, 413, "urn:kimhub:problem:payload-too-large")
     assert str(MAX_BODY_BYTES) in body["detail"]
+    assert body["title"] == "Anfrage zu groß"
 
 
 def test_streamed_body_over_the_limit_is_413(hub, cm, dpo):
