@@ -3,6 +3,15 @@
 # Production-shaped: no `embedded` extra, so it needs an external Kafka
 # (KIMHUB_KAFKA_BOOTSTRAP) and, normally, PostgreSQL (KIMHUB_DATABASE_URL).
 
+# ---- assets: the browser assets the hub serves itself (package.json), no CDN ------
+FROM node:20-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts \
+ && mkdir -p /opt/kimhub/node_modules/redoc \
+ && cp -r node_modules/swagger-ui-dist /opt/kimhub/node_modules/ \
+ && cp -r node_modules/redoc/bundles /opt/kimhub/node_modules/redoc/
+
 # ---- build: install the package and its dependencies into a virtualenv ----------
 FROM python:3.11-slim AS build
 
@@ -31,7 +40,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH="/opt/venv/bin:${PATH}" \
     KIMHUB_DATA_DIR=/var/lib/kimhub \
     KIMHUB_HTTP_HOST=0.0.0.0 \
-    KIMHUB_HTTP_PORT=8080
+    KIMHUB_HTTP_PORT=8080 \
+    KIMHUB_NODE_MODULES=/opt/kimhub/node_modules
 
 RUN groupadd --system --gid 10001 kimhub \
  && useradd --system --uid 10001 --gid kimhub --home-dir /var/lib/kimhub \
@@ -40,6 +50,7 @@ RUN groupadd --system --gid 10001 kimhub \
  && chown kimhub:kimhub /var/lib/kimhub
 
 COPY --from=build /opt/venv /opt/venv
+COPY --from=assets /opt/kimhub /opt/kimhub
 
 WORKDIR /var/lib/kimhub
 # Numeric so that runAsNonRoot-style checks can verify it without /etc/passwd.

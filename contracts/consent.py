@@ -5,6 +5,7 @@ from typing import Literal
 from datetime import datetime
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from contracts.agency import MUNICIPALITY_PATTERN, OFFICE_ID_PATTERN, OfficeKind
 from contracts.base import Contract
@@ -24,7 +25,9 @@ class RecipientSpec(Contract):
     @model_validator(mode="after")
     def _exactly_one(self) -> "RecipientSpec":
         if (self.office is None) == (self.kind is None):
-            raise ValueError("give exactly one of 'office' or 'kind'")
+            # German: the text reaches the user as it is (gateway/validation_texts.py)
+            raise PydanticCustomError("recipient_choice", "Genau eines angeben: eine bestimmte Stelle („office“) "
+                                                          "oder eine Art von Stelle („kind“).")
         return self
 
 
@@ -66,7 +69,7 @@ class ConsentTerms(Contract):
     def _period(cls, valid_until: datetime | None, info: ValidationInfo) -> datetime | None:
         valid_from = info.data.get("valid_from")  # absent when valid_from itself was invalid
         if valid_until is not None and valid_from is not None and valid_until <= valid_from:
-            raise ValueError("valid_until must be after valid_from")
+            raise PydanticCustomError("consent_period", "Muss nach dem Beginn der Gültigkeit liegen.")
         return valid_until
 
 

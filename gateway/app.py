@@ -1,7 +1,7 @@
 """The FastAPI application. Thin: authentication, validation, problem+json; the work is in services/."""
 from fastapi import Depends, FastAPI
 
-from gateway import observability, problems
+from gateway import docs, observability, openapi_texts, problems
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
 from gateway.routes import admin, audit, checklists, consents, inbox, meta, transfers
@@ -14,10 +14,13 @@ def create_app(hub) -> FastAPI:
         version="0.1.0",
         description="Einwilligungsgesteuerte Übermittlungen zwischen Behörden (KIM NRW).",
         dependencies=[Depends(reject_unstorable)],
+        docs_url=None, redoc_url=None,  # served from the hub's own assets: gateway/docs.py
     )
     app.state.hub = hub
     app.state.verifier = TokenVerifier(hub.settings, set(hub.directory.offices))
     problems.install(app)
+    docs.install(app, hub.settings.node_modules)
+    openapi_texts.install(app)
     for router in (meta.router, consents.router, consents.persons, transfers.router, inbox.router, audit.router,
                    admin.router, checklists.router):
         app.include_router(router)

@@ -17,7 +17,8 @@ import yaml
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.errors import (BadSignatureError, ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError,
+                            MissingClaimError, MissingKeyError)
 from joserfc.jwk import ECKey, KeySet
 
 from services.kernel.identity import Actor, Role
@@ -28,10 +29,47 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 class AuthError(Exception):
-    def __init__(self, status: int, message: str):
+    """A request the hub does not let in: ``message`` in German for the user, ``code`` for clients."""
+
+    def __init__(self, status: int, message: str, code: str | None = None, **detail):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code or _DEFAULT_CODES.get(status, "unauthorized")
+        self.detail = detail
+
+
+_DEFAULT_CODES = {401: "unauthorized", 403: "forbidden", 503: "unavailable"}
+
+
+RELOGIN = "Bitte erneut anmelden."
+_CLAIM_TEXTS = {  # a claim the token gets wrong: (code, German text)
+    "iss": ("token_issuer", "Das Zugangs-Token wurde von einem anderen Identitätsanbieter ausgestellt und wird "
+                            "hier nicht anerkannt."),
+    "aud": ("token_audience", "Das Zugangs-Token wurde für eine andere Anwendung ausgestellt und gilt nicht für "
+                              "kimhub."),
+    "nbf": ("token_not_yet_valid", "Das Zugangs-Token ist noch nicht gültig. Bitte die Uhrzeit des Geräts prüfen."),
+    "iat": ("token_not_yet_valid", "Das Zugangs-Token wurde laut seiner Angaben in der Zukunft ausgestellt. Bitte "
+                                   "die Uhrzeit des Geräts prüfen."),
+}
+
+
+def token_error(exc: Exception) -> AuthError:
+    """The German answer to a token that failed to decode or validate (never the exception's own text)."""
+    if isinstance(exc, ExpiredTokenError):
+        return AuthError(401, f"Die Anmeldung ist abgelaufen. {RELOGIN}", "token_expired")
+    if isinstance(exc, (BadSignatureError, InvalidKeyIdError, MissingKeyError)):
+        return AuthError(401, "Die Signatur des Zugangs-Tokens passt zu keinem Schlüssel des Identitätsanbieters; "
+                              f"das Token wird nicht anerkannt. {RELOGIN}", "token_signature")
+    if isinstance(exc, MissingClaimError):
+        return AuthError(401, f"Dem Zugangs-Token fehlt die Pflichtangabe „{exc.claim}“. {RELOGIN}",
+                         "token_claim_missing", claim=exc.claim)
+    if isinstance(exc, ClaimError):
+        code, text = _CLAIM_TEXTS.get(exc.claim, ("token_claim_invalid", f"Die Angabe „{exc.claim}“ im "
+                                                                          "Zugangs-Token ist ungültig."))
+        return AuthError(401, f"{text} {RELOGIN}", code, claim=exc.claim)
+    return AuthError(401, f"Das Zugangs-Token ist beschädigt oder unvollständig und kann nicht gelesen werden. "
+                          f"{RELOGIN}", "token_malformed")
 
 
 def dev_key(settings: Settings) -> ECKey:
@@ -122,24 +160,27 @@ class TokenVerifier:
                 exp={"essential": True}, sub={"essential": True},
             ).validate(decoded.claims)
         except (JoseError, ValueError) as exc:
-            raise AuthError(401, f"Ungültiges Token ({type(exc).__name__}).") from None
+            raise token_error(exc) from None
         except httpx.HTTPError:
-            raise AuthError(503, "Schlüssel des Identitätsanbieters nicht erreichbar.") from None
+            raise AuthError(503, "Der Identitätsanbieter ist nicht erreichbar (seine Schlüssel konnten nicht geladen "
+                                 "werden). Bitte später erneut versuchen.", "idp_unreachable") from None
         claims = decoded.claims
         office = claims.get(s.auth_office_claim)
         raw_roles = claims.get(s.auth_roles_claim) or []
         roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
         if not isinstance(office, str) or office not in self.known_offices:
-            raise AuthError(403, "Das Token nennt keine bekannte Stelle.")
+            raise AuthError(403, "Das Zugangs-Token nennt keine bei kimhub bekannte Stelle.", "unknown_office")
         if not roles:
-            raise AuthError(403, "Das Token nennt keine kimhub-Rolle.")
+            raise AuthError(403, "Das Zugangs-Token nennt keine kimhub-Rolle (möglich sind: "
+                                 f"{', '.join(r.label for r in Role)}).", "no_role")
         return Actor(user=str(claims["sub"]), office=office, roles=roles), float(claims["exp"])
 
 
 async def current_actor(request: Request,
                         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthError(401, "Anmeldung erforderlich (Bearer-Token fehlt).")
+        raise AuthError(401, "Anmeldung erforderlich: Die Anfrage enthält kein Zugangs-Token (Kopfzeile "
+                             "„Authorization: Bearer …“).", "token_missing")
     return await request.app.state.verifier.verify(credentials.credentials)
 
 
@@ -148,7 +189,8 @@ def require(*roles: Role):
 
     async def _check(actor: Actor = Depends(current_actor)) -> Actor:
         if not any(actor.has(r) for r in roles):
-            raise AuthError(403, f"Diese Aktion erfordert die Rolle {' oder '.join(r.value for r in roles)}.")
+            raise AuthError(403, f"Diese Aktion ist der Rolle {' oder '.join(r.label for r in roles)} vorbehalten.",
+                            "role_required", required_roles=[r.value for r in roles])
         return actor
 
     return _check

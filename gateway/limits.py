@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 PROBLEM_413 = {
-    "type": "urn:kimhub:problem:payload-too-large", "title": "Content Too Large", "status": 413,
+    "type": "urn:kimhub:problem:payload-too-large", "title": "Anfrage zu groß", "status": 413,
 }
 
 

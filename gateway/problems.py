@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,20 +11,27 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth import AuthError
-from services.kernel.errors import ServiceError
+from gateway.field_labels import field_label, path_label
+from gateway.validation_texts import german_text
+from services.kernel.errors import InvalidFields, ServiceError
 from services.infrastructure.errors import is_transient
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("kimhub.gateway")
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-           409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-           500: "Internal Server Error", 503: "Service Unavailable"}
+_TITLES = {400: "Ungültige Anfrage", 401: "Anmeldung erforderlich", 403: "Keine Berechtigung",
+           404: "Nicht gefunden", 405: "Methode nicht erlaubt", 409: "Konflikt", 413: "Anfrage zu groß",
+           415: "Dateiart nicht unterstützt", 422: "Ungültige Eingabe", 500: "Interner Fehler",
+           503: "Vorübergehend nicht verfügbar"}
+# Starlette's own answers (an unknown path, a method a route does not take) in German.
+_HTTP_DETAILS = {404: "Diese Adresse gibt es nicht.", 405: "Diese Methode ist für diese Adresse nicht erlaubt."}
+MAX_NAMED = 5  # errors spelled out in ``detail``; ``errors`` lists them all
 
 
-def problem(status: int, detail: str, type_: str = "about:blank", **extra) -> JSONResponse:
-    body = {"type": type_, "title": _TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+def problem(status: int, detail: str, type_: str = "about:blank", headers: dict | None = None,
+            **extra) -> JSONResponse:
+    body = {"type": type_, "title": _TITLES.get(status, "Fehler"), "status": status, "detail": detail, **extra}
+    headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
 def _field(loc: tuple) -> str:
@@ -31,27 +39,52 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+def _route(request: Request) -> str:
+    """The request path's last segment: some fields are named differently per route (``items``)."""
+    return request.url.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def invalid_input(errors: list[dict], route: str = "") -> JSONResponse:
+    """422 naming each field in words and saying in German what is wrong; ``field`` (the path) and
+    ``code`` (pydantic's error type) stay for API clients."""
+    items = []
+    for e in errors:
+        label, text = field_label(tuple(e["loc"]), route), german_text(e)
+        items.append({"field": _field(tuple(e["loc"])), "code": e["type"], "label": label,
+                      "message": f"{label}: {text}"})
+    named = list(dict.fromkeys(i["message"] for i in items))
+    more = f" (und {len(named) - MAX_NAMED} weitere)" if len(named) > MAX_NAMED else ""
+    detail = "Bitte die Eingabe prüfen. " + " ".join(named[:MAX_NAMED]) + more
+    return problem(422, detail, "urn:kimhub:problem:invalid-input", errors=items)
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return problem(400, "Der Request-Body ist kein gültiges JSON.", "urn:kimhub:problem:malformed-json")
-    items = [{"field": _field(tuple(e["loc"])), "code": e["type"], "message": e["msg"]} for e in errors]
-    fields = ", ".join(dict.fromkeys(i["field"] for i in items))
-    return problem(422, f"Ungültige Eingabe: {fields}", "urn:kimhub:problem:invalid-input", errors=items)
+    return invalid_input(errors, _route(request))
 
 
-async def _service(_request: Request, exc: ServiceError) -> JSONResponse:
-    extra = {"errors": [{"field": exc.field, "code": exc.code, "message": exc.message}]} if exc.field else {}
+async def _service(request: Request, exc: ServiceError) -> JSONResponse:
+    if isinstance(exc, InvalidFields):
+        return invalid_input(exc.errors, _route(request))
+    extra = {}
+    if exc.field:
+        extra["errors"] = [{"field": exc.field, "code": exc.code, "label": path_label(exc.field, _route(request)),
+                            "message": exc.message}]
     return problem(exc.status, exc.message, f"urn:kimhub:problem:{exc.code.replace('_', '-')}", **extra, **exc.detail)
 
 
 async def _auth(_request: Request, exc: AuthError) -> JSONResponse:
     kind = "unauthorized" if exc.status == 401 else "forbidden" if exc.status == 403 else "unavailable"
-    return problem(exc.status, exc.message, f"urn:kimhub:problem:{kind}")
+    return problem(exc.status, exc.message, f"urn:kimhub:problem:{kind}", code=exc.code, **exc.detail)
 
 
 async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return problem(exc.status_code, str(exc.detail))
+    detail = str(exc.detail)
+    if detail == HTTPStatus(exc.status_code).phrase:  # Starlette's English default
+        detail = _HTTP_DETAILS.get(exc.status_code, _TITLES.get(exc.status_code, "Fehler") + ".")
+    return problem(exc.status_code, detail, headers=exc.headers)
 
 
 async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:

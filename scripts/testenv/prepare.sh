@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# What `make test` (and so CI) runs before pytest: the servers of KIMHUB_TEST_SERVICES=local (the default).
+# What `make test` (and so CI) runs before pytest: the browser assets the hub serves (`npm ci`, package.json),
+# and the servers of KIMHUB_TEST_SERVICES=local (the default).
 #   PostgreSQL at 127.0.0.1:5432 (postgres.sh), a JDK and Maven (Debian packages, installed when missing),
 #   Apache Kafka's jars from Maven Central into ~/.cache/kimhub/kafka (tests/support/apache_kafka.py).
 # With KIMHUB_TEST_SERVICES=containers or existing there is nothing to prepare here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+assets="node_modules/.installed-$(cksum package-lock.json | cut -d' ' -f1)"  # the same stamp as the Makefile's
+if [ ! -e "$assets" ]; then
+  command -v npm >/dev/null || { echo "testenv: the hub's browser assets need npm (Debian: nodejs, npm)" >&2; exit 1; }
+  npm ci --no-audit --no-fund --ignore-scripts
+  touch "$assets"
+fi
 mode=${KIMHUB_TEST_SERVICES:-local}
 if [ "$mode" != local ]; then
   echo "testenv: KIMHUB_TEST_SERVICES=$mode, nothing to prepare"; exit 0

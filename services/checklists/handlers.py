@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from services.checklists.commands import CreatePrecheck, PublishTemplate, UploadDocument
 from services.checklists.catalogue import PublishError, TemplateExpired, TemplateNotFound
+from services.checklists.facts import CaseFacts
 from services.checklists.hints import hints
 from services.checklists.model import Template, TemplateError, parse_template
 from services.checklists.precheck import precheck
@@ -17,8 +18,8 @@ from services.checklists.sniff import sniff_media_type
 from services.checklists.views import own_precheck
 from services.directory.model import Directory
 from services.infrastructure.db import utcnow
-from services.kernel.errors import Conflict, Forbidden, InvalidInput, UnsupportedMediaType
 from services.crypto.seal import seal_for_person
+from services.kernel.errors import Conflict, Forbidden, InvalidFields, InvalidInput, UnsupportedMediaType
 from services.kernel.identity import Actor
 from services.keys.holder import Keys
 from services.unit_of_work import HubUnitOfWork
@@ -59,8 +60,7 @@ async def create_precheck(cmd: CreatePrecheck, actor: Actor, uow: HubUnitOfWork)
             result = precheck(template, cmd.facts, cmd.statuses, today)
             derived = [str(h) for h in hints(template, cmd.facts, today)]
         except ValidationError as exc:
-            raise InvalidInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
-                               field="facts") from None
+            raise InvalidFields(_in_request(exc)) from None
         precheck_id = f"pc-{uuid.uuid4().hex}"
         await uow.checklists.add_precheck(
             precheck_id, actor.office, cmd.person, template, today, cmd.facts, cmd.statuses,
@@ -68,6 +68,12 @@ async def create_precheck(cmd: CreatePrecheck, actor: Actor, uow: HubUnitOfWork)
         stored = await own_precheck(uow, actor, precheck_id)
         await uow.commit()
     return stored
+
+
+def _in_request(exc: ValidationError) -> list[dict]:
+    """A pre-check's validation errors placed in the request body: under its facts or its items."""
+    top = "facts" if exc.title == CaseFacts.__name__ else "items"
+    return [{**e, "loc": ("body", top, *e["loc"])} for e in exc.errors(include_url=False)]
 
 
 def _current_template(catalogue, procedure: str, today: date) -> Template:

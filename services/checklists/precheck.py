@@ -24,7 +24,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from contracts.base import Contract
 from contracts.categories import DataCategory
@@ -70,8 +71,11 @@ class StatusEntry(Contract):
     @classmethod
     def _non_empty_ids(cls, v: list[str]) -> list[str]:
         if any(not d for d in v):
-            raise ValueError("document ids must not be empty")
+            raise PydanticCustomError("document_id_empty", "Eine Dokument-Kennung darf nicht leer sein.")
         return v
+
+
+_STATUSES = TypeAdapter(dict[str, StatusEntry])
 
 
 class Applicability(StrEnum):
@@ -149,7 +153,7 @@ def precheck(
     Malformed input (an unknown fact name, an unknown status) raises pydantic's ValidationError.
     """
     values = fact_values(as_case_facts(facts), on)
-    entries = {k: v if isinstance(v, StatusEntry) else StatusEntry.model_validate(v) for k, v in statuses.items()}
+    entries = _STATUSES.validate_python(dict(statuses))  # errors name the item: (item id, field)
     items: list[ItemCheck] = []
     not_applicable: list[NotApplicableItem] = []
     errors = _unknown_item_errors(template, entries)

@@ -38,3 +38,13 @@ class Conflict(ServiceError):
 class UnsupportedMediaType(ServiceError):
     status = 415
     code = "unsupported_media_type"
+
+
+class InvalidFields(InvalidInput):
+    """Input a handler validated with a model (a pre-check's facts): ``errors`` as pydantic reports them
+    (``type``, ``loc`` from the request body's top, ``ctx``), so the gateway names each field in German
+    just as for the request's own validation."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__("Ungültige Eingabe.", field=None)
+        self.errors = errors

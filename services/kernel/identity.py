@@ -9,6 +9,19 @@ class Role(StrEnum):
     DPO = "dpo"
     ADMIN = "admin"
 
+    @property
+    def label(self) -> str:
+        """The role's German name, as users see it."""
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.CASE_MANAGER: "Fallmanagement (KIM)",
+    Role.CLERK: "Sachbearbeitung",
+    Role.DPO: "Datenschutzbeauftragte*r",
+    Role.ADMIN: "Administration",
+}
+
 
 @dataclass(frozen=True)
 class Actor:

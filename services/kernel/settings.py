@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "directory" / "data"
+CHECKOUT_NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"  # `npm ci` at the repository root
 
 
 class Settings(BaseSettings):
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest accepted request body")
     max_document_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest uploaded document")
+    node_modules: Path = Field(CHECKOUT_NODE_MODULES, description="The browser assets `npm ci` installed "
+                               "(package.json): Swagger UI and ReDoc, served by the hub itself")
 
     directory_file: Path = Field(PACKAGE_DATA / "directory.demo.yaml")
     migrate_on_start: bool = True

@@ -113,20 +113,29 @@ def test_token_without_a_kimhub_role_is_403(hub):
     assert_403(get_as(hub, PROTECTED, hub_signed(hub, roles=["superuser"])))
 
 
+def assert_role_required(response: httpx.Response, roles: list[str], named: str) -> None:
+    """403 naming the roles in German for people and by their ids for clients."""
+    body = assert_403(response)
+    assert (body["code"], body["required_roles"]) == ("role_required", roles), body
+    assert named in body["detail"], body
+    assert not set(roles) & set(body["detail"].replace("(", " ").replace(")", " ").split()), body
+
+
 def test_dpo_and_admin_cannot_record_consents(hub, dpo):
     # Offices that obtain consent (case managers, and clerks for referrals into case management)
     # record it; the DPO and admins do not.
-    assert "case_manager" in assert_403(dpo.post("/consents", json=consent_body()))["detail"]
+    assert_role_required(dpo.post("/consents", json=consent_body()), ["case_manager", "clerk"],
+                         "der Rolle Fallmanagement (KIM) oder Sachbearbeitung vorbehalten")
     with hub.client("admin") as admin:
         assert_403(admin.post("/consents", json=consent_body()))
 
 
 def test_case_manager_cannot_read_an_inbox(cm):
-    assert "clerk" in assert_403(cm.get("/inbox"))["detail"]
+    assert_role_required(cm.get("/inbox"), ["clerk"], "Sachbearbeitung")
 
 
 def test_case_manager_cannot_read_the_transfer_log(cm):
-    assert "dpo" in assert_403(cm.get("/audit/transfers"))["detail"]
+    assert_role_required(cm.get("/audit/transfers"), ["dpo"], "Datenschutzbeauftragte*r")
 
 
 def test_dpo_cannot_read_transfer_status(dpo, transfer_id):

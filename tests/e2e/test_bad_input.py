@@ -176,8 +176,8 @@ def test_invalid_consent_is_422(hub, cm, person, change, field, code):
 @pytest.mark.parametrize("valid_until", ["2024-12-31T00:00:00Z", "2025-01-01T00:00:00Z"], ids=["before", "equal"])
 def test_consent_period_ending_before_it_starts_is_422(hub, cm, person, valid_until):
     body = consent_body(person=person, valid_from="2025-01-01T00:00:00Z", valid_until=valid_until)
-    problem = assert_invalid(post_consent(hub, cm, person, body), "valid_until", "value_error")
-    assert "valid_until must be after valid_from" in problem["errors"][0]["message"]
+    problem = assert_invalid(post_consent(hub, cm, person, body), "valid_until", "consent_period")
+    assert problem["errors"][0]["message"] == "Ende der Gültigkeit: Muss nach dem Beginn der Gültigkeit liegen."
 
 
 def test_invalid_person_pseudonym_in_consent_is_422(hub, cm, person):
@@ -257,6 +257,7 @@ def test_body_over_the_limit_is_413(hub, cm, dpo):
     assert response.request.headers["content-length"] == str(len(content))
     body = assert_problem(response, 413, "urn:kimhub:problem:payload-too-large")
     assert str(MAX_BODY_BYTES) in body["detail"]
+    assert body["title"] == "Anfrage zu groß"
 
 
 def test_streamed_body_over_the_limit_is_413(hub, cm, dpo):
@@ -367,5 +368,6 @@ def test_integer_outside_bigint_is_422(hub, user, method, path, params, field, c
     with hub.client(user) as client:
         response = client.request(method, path, params=params, json=body)
     problem = assert_invalid(response, field, code)
-    assert field in problem["detail"]
+    assert problem["errors"][0]["label"] in problem["detail"]
+    assert f"„{field.split('.')[-1]}“" in problem["detail"]  # the parameter's name, for API clients
     assert_alive(hub)

@@ -1,0 +1,73 @@
+"""German titles for what users of ``/docs`` and ``/redoc`` read first: each operation's summary and
+each tag's description. The schema is made by FastAPI; these texts are laid over it once."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+TAGS = [
+    {"name": "consents", "description": "Einwilligungen erfassen, ändern, widerrufen und einsehen"},
+    {"name": "transfers", "description": "Übermittlungen senden, ihren Stand verfolgen, Mitteilungen kraft Gesetzes"},
+    {"name": "inbox", "description": "Posteingang der Stelle: lesen, Eingang bestätigen, antworten"},
+    {"name": "checklists", "description": "Checklisten, Vorprüfungen und Unterlagen"},
+    {"name": "audit", "description": "Übermittlungsprotokoll für die Datenschutzbeauftragten: Einträge, "
+                                     "Prüfpunkte, Nachweise, Auskunft nach Art. 15 DSGVO"},
+    {"name": "admin", "description": "Administration: nicht zustellbare Nachrichten"},
+    {"name": "meta", "description": "Betriebszustand und Vokabulare"},
+]
+
+SUMMARIES = {
+    ("get", "/health/live"): "Prozess läuft",
+    ("get", "/health/ready"): "Bereit (Datenbank und Broker erreichbar)",
+    ("get", "/vocabulary"): "Vokabulare: Zwecke, Datenkategorien, Stellen, Gemeinden",
+    ("post", "/consents"): "Einwilligung erfassen",
+    ("post", "/consents/{consent_id}/versions"): "Einwilligung ändern (neue Fassung)",
+    ("post", "/consents/{consent_id}/revocation"): "Widerruf erfassen",
+    ("get", "/consents/{consent_id}"): "Einwilligung mit allen Fassungen",
+    ("get", "/persons/{person}/consents"): "Einwilligungen einer Person",
+    ("post", "/transfers"): "Übermittlung senden (Einwilligung wird sofort geprüft)",
+    ("get", "/transfers/{transfer_id}"): "Stand einer Übermittlung",
+    ("post", "/notices/einbuergerung"): "Einbürgerungsmitteilung an die Ausländerbehörde (kraft Gesetzes)",
+    ("get", "/persons/{person}/timeline"): "Verlauf einer Person mit offenen Aufgaben",
+    ("get", "/inbox"): "Posteingang der Stelle",
+    ("get", "/inbox/{transfer_id}"): "Nachricht lesen",
+    ("post", "/inbox/{transfer_id}/receipt"): "Eingang bestätigen",
+    ("get", "/inbox/{transfer_id}/documents/{sha256}"): "Unterlage einer empfangenen Nachricht",
+    ("post", "/inbox/{transfer_id}/replies/nachforderung"): "Antwort: Unterlagen nachfordern",
+    ("post", "/inbox/{transfer_id}/replies/termin"): "Antwort: Termin mitteilen",
+    ("post", "/inbox/{transfer_id}/replies/sachstand"): "Antwort: Sachstand mitteilen",
+    ("post", "/inbox/{transfer_id}/replies/ergebnis"): "Antwort: Ergebnis mitteilen",
+    ("post", "/inbox/{transfer_id}/replies/nicht-zustaendig"): "Antwort: nicht zuständig (weitergeleitet)",
+    ("get", "/audit/transfers"): "Einträge des Übermittlungsprotokolls",
+    ("get", "/audit/totals"): "Summen je Entscheidung",
+    ("get", "/audit/keys"): "Schlüssel der Prüfpunkt-Signaturen",
+    ("get", "/audit/checkpoints/latest"): "Neuester signierter Prüfpunkt",
+    ("get", "/audit/checkpoints/{size}"): "Signierter Prüfpunkt einer Baumgröße",
+    ("post", "/audit/checkpoints/{size}/cosignatures"): "Prüfpunkt mitsignieren",
+    ("get", "/audit/proofs/inclusion"): "Nachweis, dass ein Eintrag im Protokoll steht",
+    ("get", "/audit/proofs/consistency"): "Nachweis, dass das Protokoll nur fortgeschrieben wurde",
+    ("get", "/audit/export"): "Protokoll exportieren (JSON Lines, für kimhub audit verify)",
+    ("get", "/audit/persons/{person}/report"): "Auskunft nach Art. 15 DSGVO",
+    ("get", "/admin/dead-letters"): "Nicht zustellbare Nachrichten",
+    ("post", "/admin/dead-letters/{dead_letter_id}/replay"): "Nachricht erneut zustellen",
+    ("get", "/checklists"): "Checklisten-Vorlagen",
+    ("get", "/checklists/{procedure}"): "Checklisten-Vorlage eines Verfahrens",
+    ("post", "/checklists/{procedure}/versions"): "Neue Fassung einer Checklisten-Vorlage veröffentlichen",
+    ("post", "/prechecks"): "Unterlagen vorprüfen (Hinweis, keine Entscheidung)",
+    ("get", "/prechecks/{precheck_id}"): "Vorprüfung abrufen",
+    ("post", "/documents"): "Unterlage hochladen (PDF, JPEG, PNG)",
+}
+
+
+def install(app: FastAPI) -> None:
+    """Lay the German texts over the schema FastAPI makes (operations not listed keep theirs)."""
+    make_schema = app.openapi
+
+    def openapi() -> dict:
+        schema = make_schema()
+        schema["tags"] = TAGS
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                operation["summary"] = SUMMARIES.get((method, path), operation.get("summary"))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
