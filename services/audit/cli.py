@@ -1,7 +1,8 @@
 """``kimhub audit …``: the DPO's offline tools.
 
   kimhub audit verify --log LOG.jsonl --checkpoint CP.txt --key VKEY [--key VKEY…] [--previous OLD.txt…]
-  kimhub audit export [--out FILE]            (from the database in KIMHUB_DATABASE_URL)
+                      [--nodes NODES.jsonl]
+  kimhub audit export [--out FILE] [--nodes FILE]   (from the database in KIMHUB_DATABASE_URL)
   kimhub audit checkpoint [--out FILE]        latest signed checkpoint note
   kimhub audit key                            the hub's public key (vkey)
   kimhub audit cosign --skey-file F CP.txt    add your signature to a checkpoint note
@@ -27,8 +28,10 @@ def add_parser(sub) -> None:
     v.add_argument("--key", action="append", required=True, help="verifier key (vkey) or a file holding one")
     v.add_argument("--previous", action="append", type=Path, default=[], help="an older checkpoint seen before")
     v.add_argument("--require-all", action="store_true", help="every --key must have signed the checkpoint")
+    v.add_argument("--nodes", type=Path, help="the stored subtree hashes (export --nodes): narrow a rewritten record")
     e = cmds.add_parser("export", help="export the log as JSON Lines")
     e.add_argument("--out", type=Path)
+    e.add_argument("--nodes", type=Path, help="also write the stored subtree hashes to this file")
     c = cmds.add_parser("checkpoint", help="print the latest signed checkpoint")
     c.add_argument("--out", type=Path)
     cmds.add_parser("key", help="print the hub's verifier key")
@@ -47,21 +50,7 @@ def _vkey(value: str) -> NoteVerifier:
 
 def run(args, settings) -> int:
     if args.audit_command == "verify":
-        from services.audit.verify import verify
-
-        verifiers = [_vkey(k) for k in args.key]
-        with open(args.log, encoding="utf-8") as lines:
-            report = verify(lines, args.checkpoint.read_text(encoding="utf-8"), verifiers,
-                            [p.read_text(encoding="utf-8") for p in args.previous], args.require_all)
-        if report.ok:
-            cp = report.checkpoint
-            print(f"OK: {report.records} records verified against the signed checkpoint "
-                  f"(origin {cp.origin}, size {cp.size}); consistent with {len(args.previous)} older checkpoint(s)")
-            return 0
-        print(f"FAILED: {report.first}", file=sys.stderr)
-        for problem in report.problems[1:20]:
-            print(f"  also: {problem}", file=sys.stderr)
-        return 1
+        return _verify(args)
     if args.audit_command == "keygen":
         signer = NoteSigner.generate(args.name)
         print(signer.skey)
@@ -84,6 +73,29 @@ def run(args, settings) -> int:
     return asyncio.run(_from_database(args, settings))
 
 
+def _verify(args) -> int:
+    from services.audit.verify import verify
+
+    verifiers = [_vkey(k) for k in args.key]
+    nodes = open(args.nodes, encoding="utf-8") if args.nodes else None
+    try:
+        with open(args.log, encoding="utf-8") as lines:
+            report = verify(lines, args.checkpoint.read_text(encoding="utf-8"), verifiers,
+                            [p.read_text(encoding="utf-8") for p in args.previous], args.require_all, nodes)
+    finally:
+        if nodes:
+            nodes.close()
+    if report.ok:
+        cp = report.checkpoint
+        print(f"OK: {report.records} records verified against the signed checkpoint "
+              f"(origin {cp.origin}, size {cp.size}); consistent with {len(args.previous)} older checkpoint(s)")
+        return 0
+    print(f"FAILED: {report.first}", file=sys.stderr)
+    for problem in report.problems[1:20]:
+        print(f"  also: {problem}", file=sys.stderr)
+    return 1
+
+
 async def _from_database(args, settings) -> int:
     from services.audit.repository import AuditRepository
     from services.infrastructure.db import create_engine
@@ -96,6 +108,10 @@ async def _from_database(args, settings) -> int:
             if args.audit_command == "export":
                 async for line in log.export():
                     out.write(line)
+                if args.nodes:
+                    with open(args.nodes, "w", encoding="utf-8") as nodes:
+                        async for line in log.export_nodes():
+                            nodes.write(line)
             else:
                 row = await log.latest_checkpoint()
                 if row is None:

@@ -79,6 +79,15 @@ class AuditRepository:
             yield json.dumps({"index": seq, "leaf_hash": bytes(stored).hex() if stored else None,
                               "record": json.loads(record)}, ensure_ascii=False, separators=(",", ":")) + "\n"
 
+    async def export_nodes(self) -> AsyncIterator[str]:
+        """JSON Lines of every stored perfect-subtree hash (``{"level", "index", "hash"}``): untrusted,
+        but what lets ``kimhub audit verify --nodes`` narrow a rewritten record down (``narrow.py``)."""
+        n = merkle_nodes
+        result = await self.conn.stream(select(n.c.level, n.c.idx, n.c.hash).order_by(n.c.level, n.c.idx)
+                                        .execution_options(yield_per=5000))
+        async for level, idx, h in result:
+            yield json.dumps({"level": level, "index": idx, "hash": bytes(h).hex()}, separators=(",", ":")) + "\n"
+
     # --- the tree --------------------------------------------------------------------------
 
     async def tree_head(self) -> tuple[int, bytes]:
