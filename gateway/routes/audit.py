@@ -77,7 +77,7 @@ async def cosign(size: Int64, body: Cosignature, request: Request, actor: Actor 
 async def inclusion_proof(request: Request, index: Annotated[Int64, Query(ge=0)],
                           size: Annotated[Int64 | None, Query(ge=1)] = None,
                           actor: Actor = Depends(dpo)):
-    return await views.inclusion(new_uow(request), actor, index, size)
+    return await views.inclusion(new_uow(request), actor, directory(request), index, size)
 
 
 @router.get("/proofs/consistency")
@@ -92,7 +92,8 @@ async def export(request: Request, start: Annotated[Int64, Query(ge=0)] = 0,
                  end: Annotated[Int64 | None, Query(ge=1)] = None,
                  actor: Actor = Depends(dpo)):
     """JSON Lines for ``kimhub audit verify``."""
-    return StreamingResponse(views.export(new_uow(request), actor, start, end), media_type="application/x-ndjson")
+    return StreamingResponse(views.export(new_uow(request), actor, directory(request), start, end),
+                             media_type="application/x-ndjson")
 
 
 @router.get("/persons/{person}/report")

@@ -89,6 +89,8 @@ def _verify(args) -> int:
         cp = report.checkpoint
         print(f"OK: {report.records} records verified against the signed checkpoint "
               f"(origin {cp.origin}, size {cp.size}); consistent with {len(args.previous)} older checkpoint(s)")
+        if report.withheld:
+            print(f"   {report.withheld} of them withheld (another controller's): checked by their leaf hash only")
         return 0
     print(f"FAILED: {report.first}", file=sys.stderr)
     for problem in report.problems[1:20]:
