@@ -35,6 +35,7 @@ def as_dict(reason: Reason, fields: dict[str, tuple[str, ...]] | None = None) ->
 
 def expired_on_recording(valid_until: datetime) -> str:
     """Why a consent whose period has already ended is not recorded."""
-    return (f"Die Einwilligung ist bereits abgelaufen: Sie galt bis {valid_until.astimezone(timezone.utc):%d.%m.%Y %H:%M} UTC, also vor "
+    until = valid_until.astimezone(timezone.utc)
+    return (f"Die Einwilligung ist bereits abgelaufen: Sie galt bis {until:%d.%m.%Y %H:%M} UTC, also vor "
             f"dem Zeitpunkt der Erfassung. Eine abgelaufene Einwilligung kann nicht erfasst werden; bitte eine "
             f"neue Einwilligung mit gültigem Zeitraum einholen.")

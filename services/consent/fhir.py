@@ -32,7 +32,8 @@ from services.kernel.errors import InvalidInput
 
 PERSON, OFFICE, OFFICE_KIND = "urn:kimhub:person", "urn:kimhub:office", "urn:kimhub:office-kind"
 PURPOSE, CATEGORY = "urn:kimhub:fhir:purpose", "urn:kimhub:fhir:data-category"
-MUNICIPALITY_EXT, AGS = "urn:kimhub:fhir:StructureDefinition/municipality", "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:ags"
+MUNICIPALITY_EXT = "urn:kimhub:fhir:StructureDefinition/municipality"
+AGS = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:ags"  # the XÖV code list of the AGS
 SHA256_EXT = "urn:kimhub:fhir:StructureDefinition/form-sha256"
 ROLE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 ROLES = {"outbound": ("IRCP",), "inbound": ("INF",), "both": ("IRCP", "INF")}
@@ -102,8 +103,8 @@ def from_fhir(data: dict) -> tuple[ConsentTerms, str | None]:
         raise InvalidInput("Nur eine aktive Einwilligung (status: active) kann übernommen werden.", field="status")
     root = consent.get("provision") or {}
     if root.get("type") != "deny":
-        raise InvalidInput("Die Einwilligung muss alles ablehnen, was sie nicht ausdrücklich erlaubt "
-                           "(provision.type: deny, die Erlaubnisse als enthaltene Bestimmungen).", field="provision.type")
+        raise InvalidInput("Die Einwilligung muss alles ablehnen, was sie nicht ausdrücklich erlaubt (provision.type: "
+                           "deny, die Erlaubnisse als enthaltene Bestimmungen).", field="provision.type")
     raw = {
         "municipality": _municipality(consent),
         "provisions": [_provision(p, i) for i, p in enumerate(root.get("provision") or [])],
