@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from gateway.auth import require
-from gateway.deps import bus, new_uow
+from gateway.deps import bus, directory, new_uow
 from gateway.params import Int64
 from services.admin import views
 from services.admin.commands import ReplayDeadLetter
@@ -17,7 +17,7 @@ admin = require(Role.ADMIN)
 @router.get("/dead-letters")
 async def list_dead_letters(request: Request, include_replayed: bool = False,
                             limit: Annotated[Int64, Query(ge=1, le=1000)] = 100, actor: Actor = Depends(admin)):
-    return await views.dead_letters(new_uow(request), actor, include_replayed, limit)
+    return await views.dead_letters(new_uow(request), actor, directory(request), include_replayed, limit)
 
 
 @router.post("/dead-letters/{dead_letter_id}/replay")

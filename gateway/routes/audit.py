@@ -19,6 +19,9 @@ from services.kernel.identity import Actor, Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 dpo = require(Role.DPO)
+# Checkpoints, keys and consistency proofs hold no records: every user may read them, so that an office
+# can run a witness (kimhub audit witness); a cosignature is taken only from a configured cosigner key.
+anyone = require(*Role)
 
 
 @router.get("/transfers")
@@ -47,18 +50,18 @@ async def totals(request: Request, office: str | None = None, purpose: Purpose |
 
 
 @router.get("/keys")
-async def keys(request: Request, actor: Actor = Depends(dpo)):
+async def keys(request: Request, actor: Actor = Depends(anyone)):
     hub = request.app.state.hub
     return views.signing_keys(hub.settings.log_origin, hub.signer, hub.cosigners)
 
 
 @router.get("/checkpoints/latest")
-async def latest_checkpoint(request: Request, actor: Actor = Depends(dpo)):
+async def latest_checkpoint(request: Request, actor: Actor = Depends(anyone)):
     return await views.checkpoint(new_uow(request), actor)
 
 
 @router.get("/checkpoints/{size}")
-async def checkpoint(size: Int64, request: Request, actor: Actor = Depends(dpo)):
+async def checkpoint(size: Int64, request: Request, actor: Actor = Depends(anyone)):
     return await views.checkpoint(new_uow(request), actor, size)
 
 
@@ -69,7 +72,7 @@ class Cosignature(BaseModel):
 
 
 @router.post("/checkpoints/{size}/cosignatures", status_code=201)
-async def cosign(size: Int64, body: Cosignature, request: Request, actor: Actor = Depends(dpo)):
+async def cosign(size: Int64, body: Cosignature, request: Request, actor: Actor = Depends(anyone)):
     return await bus(request).handle(AddCosignature(size=size, note=body.note), actor)
 
 
@@ -77,13 +80,13 @@ async def cosign(size: Int64, body: Cosignature, request: Request, actor: Actor 
 async def inclusion_proof(request: Request, index: Annotated[Int64, Query(ge=0)],
                           size: Annotated[Int64 | None, Query(ge=1)] = None,
                           actor: Actor = Depends(dpo)):
-    return await views.inclusion(new_uow(request), actor, index, size)
+    return await views.inclusion(new_uow(request), actor, directory(request), index, size)
 
 
 @router.get("/proofs/consistency")
 async def consistency_proof(request: Request, old: Annotated[Int64, Query(ge=1)],
                             new: Annotated[Int64 | None, Query(ge=1)] = None,
-                            actor: Actor = Depends(dpo)):
+                            actor: Actor = Depends(anyone)):
     return await views.consistency(new_uow(request), actor, old, new)
 
 
@@ -92,7 +95,8 @@ async def export(request: Request, start: Annotated[Int64, Query(ge=0)] = 0,
                  end: Annotated[Int64 | None, Query(ge=1)] = None,
                  actor: Actor = Depends(dpo)):
     """JSON Lines for ``kimhub audit verify``."""
-    return StreamingResponse(views.export(new_uow(request), actor, start, end), media_type="application/x-ndjson")
+    return StreamingResponse(views.export(new_uow(request), actor, directory(request), start, end),
+                             media_type="application/x-ndjson")
 
 
 @router.get("/persons/{person}/report")

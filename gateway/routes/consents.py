@@ -1,14 +1,17 @@
 """Consents: record, amend, revoke, list per person (case managers of the recording office)."""
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Path, Request
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contracts.consent import PERSON_PATTERN, ConsentTerms, RevocationMethod
 from contracts.base import Contract
 from gateway.auth import require
 from gateway.deps import bus, new_uow
-from services.consent import views
+from services.consent import fhir, views
 from services.consent.commands import AmendConsent, RecordConsent, RevokeConsent
 from services.kernel.identity import Actor, Role
 
@@ -41,6 +44,15 @@ async def record_consent(body: RecordConsentBody, request: Request, actor: Actor
     return (await bus(request).handle(RecordConsent(terms=terms, person=body.person), actor)).__dict__
 
 
+@router.post("/fhir", status_code=201, response_model=ConsentOut)
+async def import_fhir_consent(request: Request, resource: dict[str, Any] = Body(
+        description="Eine HL7-FHIR-R4-Consent-Ressource (Abbildung: services/consent/fhir.py)"),
+        actor: Actor = Depends(case_manager)):
+    """Record a consent given as an HL7 FHIR R4 Consent resource (validated with fhir.resources)."""
+    terms, person = fhir.from_fhir(resource)
+    return (await bus(request).handle(RecordConsent(terms=terms, person=person), actor)).__dict__
+
+
 @router.post("/{consent_id}/versions", status_code=201, response_model=ConsentOut)
 async def amend_consent(consent_id: str, body: ConsentTerms, request: Request, actor: Actor = Depends(case_manager)):
     return (await bus(request).handle(AmendConsent(consent_id=consent_id, terms=body), actor)).__dict__
@@ -63,3 +75,11 @@ persons = APIRouter(prefix="/persons", tags=["consents"])
 async def list_consents(request: Request, person: str = Path(pattern=PERSON_PATTERN),
                         actor: Actor = Depends(case_manager)):
     return [v.__dict__ for v in await views.of_person(new_uow(request), actor, person)]
+
+
+@persons.get("/{person}/consents/fhir")
+async def export_fhir_consents(request: Request, person: str = Path(pattern=PERSON_PATTERN),
+                               actor: Actor = Depends(case_manager)):
+    """The person's consents of the actor's office as an HL7 FHIR R4 Bundle of Consent resources."""
+    bundle = await views.fhir_of_person(new_uow(request), actor, person)
+    return JSONResponse(bundle, media_type="application/fhir+json")

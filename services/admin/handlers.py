@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 from services.admin.commands import ReplayDeadLetter
+from services.admin.scope import visible
+from services.directory.model import Directory
 from services.infrastructure.db import utcnow
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
 
 
-async def replay(cmd: ReplayDeadLetter, actor: Actor, uow: HubUnitOfWork) -> dict:
+async def replay(cmd: ReplayDeadLetter, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> dict:
     async with uow:
         letter = await uow.dead_letters.get_for_update(cmd.dead_letter_id)
-        if letter is None:
+        if letter is None or not visible(letter.topic, letter.headers, directory.same_controller(actor.office)):
             raise NotFound("Nachricht nicht gefunden.", field="id")
         if letter.replayed_at is not None:
             raise Conflict("Die Nachricht wurde bereits erneut zugestellt.", field="id")

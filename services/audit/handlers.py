@@ -73,7 +73,7 @@ async def report_access(cmd: ReportAccess, actor: Actor, uow: HubUnitOfWork, sig
         signed = await sign_if_grown(uow.audit_log, signer, settings.log_origin)
         if signed is not None:
             await uow.outbox.add(topics.AUDIT, *signed.message())
-        report = await views.access_report(uow, cmd.person, utcnow())
+        report = await views.access_report(uow, cmd.person, utcnow(), views.scope(actor, directory))
         await uow.commit()
     if cmd.format == "html":
         return render(report, {o.id: o.name for o in directory.offices.values()})

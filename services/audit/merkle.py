@@ -49,7 +49,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def _fold(hashes: list[bytes]) -> bytes:
+def fold(hashes: list[bytes]) -> bytes:
     """Root of adjacent subtrees listed left to right, largest first: fold right to left."""
     acc = hashes[-1]
     for h in reversed(hashes[:-1]):
@@ -103,7 +103,7 @@ class CompactRange:
 
     def root(self) -> bytes:
         """RFC 9162 §2.1.1 MTH of the leaves appended so far."""
-        return _fold(self.hashes) if self.hashes else EMPTY_ROOT
+        return fold(self.hashes) if self.hashes else EMPTY_ROOT
 
     def to_json(self) -> dict:
         """JSON-ready form for storage: ``{"size": n, "hashes": [hex, ...]}``."""
@@ -201,7 +201,7 @@ def _assemble(groups: list[list[Node]], get_nodes: GetNodes) -> list[bytes]:
     missing = [n for n in wanted if n not in found]
     if missing:
         raise LookupError(f"node store is missing nodes {missing}")
-    return [_fold([found[n] for n in g]) for g in groups]
+    return [fold([found[n] for n in g]) for g in groups]
 
 
 def inclusion_proof(index: int, size: int, get_nodes: GetNodes) -> list[bytes]:

@@ -30,6 +30,7 @@ class LogQuery:
     until: datetime | None = None
     limit: int = 100
     after_seq: int = -1
+    scope: frozenset[str] | None = None  # the offices of the reader's controller; None: the whole log
 
 
 class AuditRepository:
@@ -58,26 +59,44 @@ class AuditRepository:
         )
         return [{"sender_office": s, "recipient_office": r, "decision": d, "count": n} for s, r, d, n in rows]
 
-    async def leaf(self, index: int) -> tuple[dict, bytes] | None:
-        """The record at ``index`` and the leaf hash stored when it was appended."""
-        row = (await self.conn.execute(select(transfer_log.c.record).where(transfer_log.c.seq == index))).first()
+    async def leaf(self, index: int, scope: frozenset[str] | None = None) -> tuple[dict, bytes] | None:
+        """The record at ``index`` and the leaf hash stored when it was appended (None if it is not
+        there, or not about an office in ``scope``)."""
+        conds = [transfer_log.c.seq == index, *_scoped(scope)]
+        row = (await self.conn.execute(select(transfer_log.c.record).where(*conds))).first()
         if row is None:
             return None
         stored = await self.nodes([(0, index)])
         return json.loads(row.record), stored.get((0, index), b"")
 
-    async def export(self, start: int = 0, end: int | None = None) -> AsyncIterator[str]:
-        """JSON Lines for offline verification: index, the leaf hash stored at append time, the record."""
+    async def export(self, start: int = 0, end: int | None = None,
+                     scope: frozenset[str] | None = None) -> AsyncIterator[str]:
+        """JSON Lines for offline verification: index, the leaf hash stored at append time, the record.
+
+        With ``scope``, a record about none of its offices is withheld (``"record": null``): the
+        verifier then takes its leaf hash as it is, so the tree still checks against the signed root.
+        """
         t, n = transfer_log, merkle_nodes
-        q = (select(t.c.seq, t.c.record, n.c.hash)
+        q = (select(t.c.seq, t.c.record, n.c.hash, t.c.sender_office, t.c.recipient_office)
              .join(n, (n.c.level == 0) & (n.c.idx == t.c.seq), isouter=True)
              .where(t.c.seq >= start).order_by(t.c.seq))
         if end is not None:
             q = q.where(t.c.seq < end)
         result = await self.conn.stream(q.execution_options(yield_per=5000))
-        async for seq, record, stored in result:
+        async for seq, record, stored, sender, recipient in result:
+            shown = scope is None or sender in scope or recipient in scope
             yield json.dumps({"index": seq, "leaf_hash": bytes(stored).hex() if stored else None,
-                              "record": json.loads(record)}, ensure_ascii=False, separators=(",", ":")) + "\n"
+                              "record": json.loads(record) if shown else None},
+                             ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    async def export_nodes(self) -> AsyncIterator[str]:
+        """JSON Lines of every stored perfect-subtree hash (``{"level", "index", "hash"}``): untrusted,
+        but what lets ``kimhub audit verify --nodes`` narrow a rewritten record down (``narrow.py``)."""
+        n = merkle_nodes
+        result = await self.conn.stream(select(n.c.level, n.c.idx, n.c.hash).order_by(n.c.level, n.c.idx)
+                                        .execution_options(yield_per=5000))
+        async for level, idx, h in result:
+            yield json.dumps({"level": level, "index": idx, "hash": bytes(h).hex()}, separators=(",", ":")) + "\n"
 
     # --- the tree --------------------------------------------------------------------------
 
@@ -137,9 +156,17 @@ class AuditRepository:
             size=size, key_name=key_name, signature_line=signature_line, added_at=added_at))
 
 
+def _scoped(scope: frozenset[str] | None) -> list:
+    """Records about an office of ``scope`` (as sender, recipient, or the office recording a consent)."""
+    if scope is None:
+        return []
+    t = transfer_log
+    return [t.c.sender_office.in_(sorted(scope)) | t.c.recipient_office.in_(sorted(scope))]
+
+
 def _conditions(q: LogQuery) -> list:
     t = transfer_log
-    conds = []
+    conds = _scoped(q.scope)
     if q.person:
         conds.append(t.c.person == q.person)
     if q.office:

@@ -13,7 +13,7 @@ from services.audit import merkle
 from services.audit.note_keys import NoteSigner, NoteVerifier
 from services.audit.repository import LogQuery
 from services.directory.model import Directory
-from services.kernel.errors import InvalidInput, NotFound
+from services.kernel.errors import Forbidden, InvalidInput, NotFound
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
 
@@ -35,6 +35,12 @@ class LogFilter:
     until: datetime | None = None  # exclusive
 
 
+def scope(actor: Actor, directory: Directory) -> frozenset[str]:
+    """The offices whose records the actor may read: those of the actor's controller (Kreis or
+    kreisfreie Stadt). The checkpoints and proofs are of the one joint log (``docs/controllers.md``)."""
+    return directory.same_controller(actor.office)
+
+
 def signing_keys(origin: str, signer: NoteSigner, cosigners: list[NoteVerifier]) -> dict:
     """The log's origin and the public keys its checkpoints are (co)signed with."""
     return {"origin": origin, "hub": signer.vkey, "cosigners": [v.vkey for v in cosigners]}
@@ -42,16 +48,16 @@ def signing_keys(origin: str, signer: NoteSigner, cosigners: list[NoteVerifier])
 
 async def transfers(uow: HubUnitOfWork, actor: Actor, directory: Directory, f: LogFilter, after_seq: int = -1,
                     limit: int = 100) -> dict:
-    _check(f, directory)
+    offices = _check(f, actor, directory)
     async with uow:
-        records, total = await uow.audit_log.query(_query(uow, f, after_seq, limit))
+        records, total = await uow.audit_log.query(_query(uow, f, offices, after_seq, limit))
     return {"total": total, "records": [{"seq": seq, **rec} for seq, rec in records]}
 
 
 async def totals(uow: HubUnitOfWork, actor: Actor, directory: Directory, f: LogFilter) -> dict:
-    _check(f, directory)
+    offices = _check(f, actor, directory)
     async with uow:
-        return {"totals": await uow.audit_log.totals(_query(uow, f))}
+        return {"totals": await uow.audit_log.totals(_query(uow, f, offices))}
 
 
 async def checkpoint(uow: HubUnitOfWork, actor: Actor, size: int | None = None) -> dict:
@@ -60,13 +66,17 @@ async def checkpoint(uow: HubUnitOfWork, actor: Actor, size: int | None = None) 
         return await checkpoint_note(uow, size)
 
 
-async def inclusion(uow: HubUnitOfWork, actor: Actor, index: int, size: int | None) -> dict:
-    """The record at ``index`` and its inclusion proof in the signed checkpoint of ``size`` (or the latest)."""
+async def inclusion(uow: HubUnitOfWork, actor: Actor, directory: Directory, index: int, size: int | None) -> dict:
+    """The record at ``index`` and its inclusion proof in the signed checkpoint of ``size`` (or the latest);
+    a record of another controller is not found."""
     async with uow:
         size = await _size_or_latest(uow, size)
         if index >= size:
             raise InvalidInput(f"Eintrag {index} ist nicht im Prüfpunkt der Größe {size} enthalten.", field="index")
-        record, leaf_hash = await uow.audit_log.leaf(index)
+        leaf = await uow.audit_log.leaf(index, scope(actor, directory))
+        if leaf is None:
+            raise NotFound("Eintrag nicht gefunden.", field="index")
+        record, leaf_hash = leaf
         proof = await uow.audit_log.inclusion_proof(index, size)
     return {"index": index, "tree_size": size, "leaf_hash": b64(leaf_hash), "record": record,
             "proof": [b64(h) for h in proof]}
@@ -83,11 +93,13 @@ async def consistency(uow: HubUnitOfWork, actor: Actor, old: int, new: int | Non
     return {"old_size": old, "new_size": new, "proof": [b64(h) for h in proof]}
 
 
-async def export(uow: HubUnitOfWork, actor: Actor, start: int = 0, end: int | None = None) -> AsyncIterator[str]:
+async def export(uow: HubUnitOfWork, actor: Actor, directory: Directory, start: int = 0,
+                 end: int | None = None) -> AsyncIterator[str]:
     """The log as JSON Lines for ``kimhub audit verify``, streamed: the unit of work is opened when
-    the first line is asked for and closed after the last."""
+    the first line is asked for and closed after the last. Records of other controllers are withheld
+    (their leaf hashes kept, so the whole tree still verifies)."""
     async with uow:
-        async for line in uow.audit_log.export(start, end):
+        async for line in uow.audit_log.export(start, end, scope(actor, directory)):
             yield line
 
 
@@ -102,12 +114,13 @@ async def checkpoint_note(uow: HubUnitOfWork, size: int | None = None) -> dict:
             "note": row.note + "".join(cosignatures)}
 
 
-async def access_report(uow: HubUnitOfWork, person: str, now: datetime) -> dict:
-    """Art. 15 DSGVO: every transfer and consent event about one person, each with its inclusion
-    proof against the latest signed checkpoint (machine-readable, Art. 20; in an open unit of work)."""
+async def access_report(uow: HubUnitOfWork, person: str, now: datetime, offices: frozenset[str] | None = None) -> dict:
+    """Art. 15 DSGVO: every transfer and consent event about one person (about ``offices``, the
+    controller's), each with its inclusion proof against the latest signed checkpoint
+    (machine-readable, Art. 20; in an open unit of work)."""
     latest = await checkpoint_note(uow)
     size = latest["size"]
-    records, _ = await uow.audit_log.query(LogQuery(person=uow.log.pseudonym(person), limit=100_000))
+    records, _ = await uow.audit_log.query(LogQuery(person=uow.log.pseudonym(person), limit=100_000, scope=offices))
     proven = [seq for seq, _ in records if seq < size]  # later ones were appended after the checkpoint
     nodes = await uow.audit_log.nodes(_proof_nodes(proven, size))
     entries = []
@@ -136,17 +149,24 @@ def _proof_nodes(indexes: list[int], size: int) -> list[tuple[int, int]]:
                   | {(0, i) for i in indexes})
 
 
-def _check(f: LogFilter, directory: Directory) -> None:
+def _check(f: LogFilter, actor: Actor, directory: Directory) -> frozenset[str]:
+    """The filter is sound and within the actor's controller; returns the offices of that controller."""
     if f.office is not None and f.office not in directory.offices:
         raise InvalidInput("Unbekannte Stelle.", field="office")
     if f.since and f.until and f.until <= f.since:
         raise InvalidInput("'until' muss nach 'since' liegen.", field="until")
+    offices = scope(actor, directory)
+    if f.office is not None and f.office not in offices:
+        raise Forbidden("Diese Stelle gehört zu einem anderen Verantwortlichen (Kreis oder kreisfreie Stadt); "
+                        "ihr Protokoll sieht nur dessen Datenschutzbeauftragte:r.", field="office")
+    return offices
 
 
-def _query(uow: HubUnitOfWork, f: LogFilter, after_seq: int = -1, limit: int = 100) -> LogQuery:
+def _query(uow: HubUnitOfWork, f: LogFilter, offices: frozenset[str], after_seq: int = -1,
+           limit: int = 100) -> LogQuery:
     return LogQuery(person=uow.log.pseudonym(f.person) if f.person else None, office=f.office,
                     purpose=f.purpose.value if f.purpose else None, decision=f.decision.value if f.decision else None,
-                    kind=f.kind, since=f.since, until=f.until, after_seq=after_seq, limit=limit)
+                    kind=f.kind, since=f.since, until=f.until, after_seq=after_seq, limit=limit, scope=offices)
 
 
 async def _size_or_latest(uow: HubUnitOfWork, size: int | None) -> int:

@@ -1,4 +1,6 @@
 """German texts for refusal reasons, for the case manager who asked."""
+from datetime import datetime, timezone
+
 from contracts.categories import DataCategory
 from services.consent.domain import Reason, ReasonCode
 
@@ -29,3 +31,11 @@ def as_dict(reason: Reason, fields: dict[str, tuple[str, ...]] | None = None) ->
         if fields:
             d["fields"] = sorted(f for c in reason.categories for f in fields.get(c, ()))
     return d
+
+
+def expired_on_recording(valid_until: datetime) -> str:
+    """Why a consent whose period has already ended is not recorded."""
+    until = valid_until.astimezone(timezone.utc)
+    return (f"Die Einwilligung ist bereits abgelaufen: Sie galt bis {until:%d.%m.%Y %H:%M} UTC, also vor "
+            f"dem Zeitpunkt der Erfassung. Eine abgelaufene Einwilligung kann nicht erfasst werden; bitte eine "
+            f"neue Einwilligung mit gültigem Zeitraum einholen.")

@@ -10,6 +10,7 @@ from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from services.audit.record import ConsentLogRecord
 from services.consent.commands import AmendConsent, RecordConsent, RevokeConsent
+from services.consent.explain import expired_on_recording
 from services.consent.views import ConsentView, view
 from services.directory.model import Directory
 from services.infrastructure import topics
@@ -27,7 +28,7 @@ def new_person() -> str:
 
 async def record(cmd: RecordConsent, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> ConsentView:
     """A new consent (version 1); without ``person`` a new pseudonym."""
-    check_terms(cmd.terms, directory)
+    check_terms(cmd.terms, directory, utcnow())
     async with uow:
         head = await uow.log.lock_head()  # before the change and its time: see AuditLog.lock_head
         person, consent_id, now = cmd.person or new_person(), f"c-{uuid.uuid4().hex}", utcnow()
@@ -39,7 +40,7 @@ async def record(cmd: RecordConsent, actor: Actor, uow: HubUnitOfWork, directory
 
 
 async def amend(cmd: AmendConsent, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> ConsentView:
-    check_terms(cmd.terms, directory)
+    check_terms(cmd.terms, directory, utcnow())
     async with uow:
         head = await uow.log.lock_head()  # before the change: see AuditLog.lock_head
         consent = await own_consent(uow, actor, cmd.consent_id)
@@ -71,7 +72,9 @@ async def revoke(cmd: RevokeConsent, actor: Actor, uow: HubUnitOfWork) -> Consen
     return result
 
 
-def check_terms(terms: ConsentTerms, directory: Directory) -> None:
+def check_terms(terms: ConsentTerms, directory: Directory, now: datetime) -> None:
+    if terms.valid_until is not None and terms.valid_until <= now:
+        raise InvalidInput(expired_on_recording(terms.valid_until), field="valid_until")
     if terms.municipality not in directory.municipality_names:
         raise InvalidInput("Unbekannte Gemeinde (AGS).", field="municipality")
     for i, p in enumerate(terms.provisions):

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from contracts.consent import ConsentTerms
+from services.consent import fhir
 from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
@@ -41,3 +43,17 @@ async def view(uow: HubUnitOfWork, consent) -> ConsentView:
         versions=[{"version": v.version, "terms": v.terms, "recorded_by": v.recorded_by, "recorded_at": v.recorded_at}
                   for v in versions],
     )
+
+
+async def fhir_of_person(uow: HubUnitOfWork, actor: Actor, person: str) -> dict:
+    """The person's consents recorded by the actor's office as a FHIR R4 Bundle: every version a
+    Consent resource, active only the latest version of a consent not revoked."""
+    resources = []
+    for consent in await of_person(uow, actor, person):
+        last = len(consent.versions)
+        for v in consent.versions:
+            resources.append(fhir.to_fhir(
+                ConsentTerms.model_validate(v["terms"]), resource_id=f"{consent.consent_id}-v{v['version']}",
+                person=consent.person, office=consent.recorded_office, recorded_at=v["recorded_at"],
+                active=consent.revoked_at is None and v["version"] == last))
+    return fhir.bundle(resources)

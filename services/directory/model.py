@@ -1,4 +1,6 @@
-"""Recipient resolution: office kind + the person's municipality -> the competent office."""
+"""Recipient resolution: office kind + the person's municipality -> the competent office; and each
+office's controller (Art. 4 No. 7 GDPR): the Kreis or kreisfreie Stadt of the municipalities it serves,
+the first five digits of their AGS (``docs/controllers.md``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,6 +30,8 @@ class Directory:
     municipality_names: dict[str, str]
     demo: bool = False
     note: str = ""
+    controllers: dict[str, str] = field(default_factory=dict)  # office id -> controller (Kreis key, 5 digits)
+    controller_names: dict[str, str] = field(default_factory=dict)  # Kreis key -> name of its region
     _served: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def office(self, office_id: str) -> Office:
@@ -50,6 +54,17 @@ class Directory:
         if served is None:
             served = self._served[office_id] = frozenset(m for (m, _), o in self.competent.items() if o == office_id)
         return served
+
+    def controller_of(self, office_id: str) -> str | None:
+        """The Kreis or kreisfreie Stadt responsible for the office (None: it serves no municipality)."""
+        return self.controllers.get(office_id)
+
+    def same_controller(self, office_id: str) -> frozenset[str]:
+        """The offices under the same controller as ``office_id`` (only itself if it has none)."""
+        controller = self.controllers.get(office_id)
+        if controller is None:
+            return frozenset({office_id})
+        return frozenset(o for o, c in self.controllers.items() if c == controller)
 
     @classmethod
     def from_file(cls, data: DirectoryFile) -> Directory:
@@ -75,7 +90,20 @@ class Directory:
                     if office.kind != kind:
                         raise DirectoryError(f"{m.name}: {office_id} is a {office.kind.value}, not a {kind.value}")
                     competent[(m.key, kind)] = office_id
-        return cls(offices, competent, names, data.demo, data.note)
+        return cls(offices, competent, names, data.demo, data.note, _controllers(competent),
+                   {m.key[:5]: region.name for region in data.regions for m in region.municipalities})
+
+
+def _controllers(competent: dict[tuple[str, OfficeKind], str]) -> dict[str, str]:
+    """Each office's controller: the one Kreis (AGS[:5]) of the municipalities it is competent for."""
+    kreise: dict[str, set[str]] = {}
+    for (municipality, _kind), office_id in competent.items():
+        kreise.setdefault(office_id, set()).add(municipality[:5])
+    for office_id, keys in kreise.items():
+        if len(keys) > 1:
+            raise DirectoryError(f"office {office_id} serves several Kreise ({', '.join(sorted(keys))}): "
+                                 f"one controller per office")
+    return {office_id: next(iter(keys)) for office_id, keys in kreise.items()}
 
 
 def load_directory(path: Path) -> Directory:

@@ -371,3 +371,15 @@ def test_integer_outside_bigint_is_422(hub, user, method, path, params, field, c
     assert problem["errors"][0]["label"] in problem["detail"]
     assert f"„{field.split('.')[-1]}“" in problem["detail"]  # the parameter's name, for API clients
     assert_alive(hub)
+
+
+def test_consent_already_expired_when_recorded_is_422_with_the_reason(hub, cm, dpo, person):
+    body = consent_body(person=person, valid_from="2024-01-01T00:00:00Z", valid_until="2025-01-01T00:00:00Z")
+    problem = assert_invalid(post_consent(hub, cm, person, body), "valid_until")
+    message = problem["errors"][0]["message"]
+    assert "bereits abgelaufen" in message and "01.01.2025" in message, problem
+    assert log_total(dpo, person) == 0
+    consent_id = consents_of(cm, person)[0]["consent_id"]
+    expired = consent_body(valid_from="2024-01-01T00:00:00Z", valid_until="2025-01-01T00:00:00Z")
+    amended = post_consent(hub, cm, person, expired, path=f"/consents/{consent_id}/versions")
+    assert "bereits abgelaufen" in assert_invalid(amended, "valid_until")["errors"][0]["message"]

@@ -10,7 +10,7 @@ from services.infrastructure import topics
 from tests.e2e.conftest import consent_body, referral, wait_for
 
 
-def _publish_poison(bootstrap: str, person: str, event_id: str) -> None:
+def _publish_poison(bootstrap: str, person: str, event_id: str, topic: str = topics.TRANSFER_REQUESTED) -> None:
     env = Envelope(id=event_id, source="urn:kimhub:test", type="de.nrw.kim.transfer.requested.v2", subject=person,
                    time=datetime.now(timezone.utc), dataschema="urn:kimhub:schema:transfer-requested.v2.json")
 
@@ -18,7 +18,7 @@ def _publish_poison(bootstrap: str, person: str, event_id: str) -> None:
         broker = KafkaBroker(bootstrap, enable_idempotence=False)
         await broker.connect()
         try:
-            await broker.publish(b'{"transfer_id": 42}', topics.TRANSFER_REQUESTED, key=person.encode(),
+            await broker.publish(b'{"transfer_id": 42}', topic, key=person.encode(),
                                  headers=env.to_headers())
         finally:
             await broker.stop()

@@ -2,7 +2,9 @@
 recorded as refused, and exactly one "refused" record in the DPO's transfer log."""
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -121,7 +123,10 @@ def test_consent_revoked(cm, dpo):
 
 
 def test_consent_expired(cm, dpo):
-    p = record(cm, valid_from="2020-01-01T00:00:00Z", valid_until="2021-01-01T00:00:00Z")["person"]
+    # An already expired consent is not recorded at all (test_bad_input); this one runs out after recording.
+    until = datetime.now(timezone.utc) + timedelta(seconds=2)
+    p = record(cm, valid_from="2020-01-01T00:00:00Z", valid_until=until.isoformat())["person"]
+    time.sleep(max(0.0, (until - datetime.now(timezone.utc)).total_seconds()) + 0.2)
     assert_refused(cm, dpo, p, send(cm, referral(p)), ["consent_expired"])
     assert dpo.get("/audit/transfers", params={"person": p}).json()["total"] == 1
 

@@ -98,12 +98,12 @@ async def test_a_filter_names_a_known_office_and_a_forward_time_range(any_engine
         await views.totals(uow(any_engine), DPO, directory, LogFilter(since=now, until=now - timedelta(1)))
 
 
-async def test_proofs_against_signed_checkpoints_verify(any_engine):
+async def test_proofs_against_signed_checkpoints_verify(any_engine, directory):
     first = await _signed(any_engine)
     second = await _signed(any_engine)
     assert open_checkpoint(second["note"], [SIGNER.verifier()]).size == second["size"]
 
-    one = await views.inclusion(uow(any_engine), DPO, 3, None)
+    one = await views.inclusion(uow(any_engine), DPO, directory, 3, None)
     assert one["tree_size"] == second["size"]
     assert merkle.verify_inclusion(B64(one["leaf_hash"]), 3, second["size"], [B64(h) for h in one["proof"]],
                                    B64(second["root_hash"]))
@@ -112,23 +112,23 @@ async def test_proofs_against_signed_checkpoints_verify(any_engine):
                                      [B64(h) for h in proof["proof"]])
 
     with pytest.raises(NotFound, match="keinen signierten Prüfpunkt"):
-        await views.inclusion(uow(any_engine), DPO, 0, second["size"] - 1)
+        await views.inclusion(uow(any_engine), DPO, directory, 0, second["size"] - 1)
     with pytest.raises(InvalidInput, match=f"nicht im Prüfpunkt der Größe {first['size']}"):
-        await views.inclusion(uow(any_engine), DPO, first["size"], first["size"])
+        await views.inclusion(uow(any_engine), DPO, directory, first["size"], first["size"])
     with pytest.raises(InvalidInput, match="'old' muss kleiner oder gleich 'new' sein"):
         await views.consistency(uow(any_engine), DPO, second["size"], first["size"])
     with pytest.raises(NotFound, match="Prüfpunkt nicht gefunden"):
         await views.checkpoint(uow(any_engine), DPO, second["size"] + 1000)
 
 
-async def test_the_export_streams_every_record_with_its_stored_leaf_hash(any_engine):
+async def test_the_export_streams_every_record_with_its_stored_leaf_hash(any_engine, directory):
     size = await _append(any_engine, 3)
-    lines = [json.loads(line) async for line in views.export(uow(any_engine), DPO, size - 3)]
+    lines = [json.loads(line) async for line in views.export(uow(any_engine), DPO, directory, size - 3)]
     assert [line["index"] for line in lines] == [size - 3, size - 2, size - 1]
     for line in lines:
         assert bytes.fromhex(line["leaf_hash"]) == merkle.leaf_hash(
             json.dumps(line["record"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
-    assert len([line async for line in views.export(uow(any_engine), DPO, size - 3, size - 2)]) == 1
+    assert len([line async for line in views.export(uow(any_engine), DPO, directory, size - 3, size - 2)]) == 1
 
 
 async def test_a_checkpoint_is_signed_once_per_size(any_engine):

@@ -98,18 +98,22 @@ async def copy(template, tmp_path):
         finally:
             await conn.close()
 
-    async def verify(checkpoint: str = "cp40.txt", previous: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    async def verify(checkpoint: str = "cp40.txt", previous: tuple[str, ...] = (),
+                     nodes: bool = False) -> subprocess.CompletedProcess:
         engine = create_engine(dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
-        export = tmp_path / "log.jsonl"
+        export, node_file = tmp_path / "log.jsonl", tmp_path / "nodes.jsonl"
         try:
             async with engine.connect() as conn:
                 export.write_text("".join([line async for line in AuditRepository(conn).export()]))
+                node_file.write_text("".join([line async for line in AuditRepository(conn).export_nodes()]))
         finally:
             await engine.dispose()
         args = [sys.executable, "-m", "services.cli", "audit", "verify", "--log", str(export),
                 "--checkpoint", str(files / checkpoint), "--key", SIGNER.vkey]
         for p in previous:
             args += ["--previous", str(files / p)]
+        if nodes:
+            args += ["--nodes", str(node_file)]
         return await asyncio.to_thread(subprocess.run, args, cwd=ROOT_DIR, capture_output=True, text=True, timeout=60)
 
     yield tamper, verify
@@ -171,15 +175,31 @@ async def test_inserted_record_is_named(copy):
     _failed_with(await verify(), "inserted: record 11")
 
 
-async def test_rewritten_leaf_hash_still_fails_at_the_signed_root(copy):
-    tamper, verify = copy
-    forged = next(_records(1, 3)).to_dict() | {"decision": "refused"}
+def _rewrite(index: int) -> tuple[str, str]:
+    """The record at ``index`` forged and its leaf hash rewritten to match (the inner nodes left alone)."""
+    forged = next(_records(1, index)).to_dict() | {"decision": "refused"}
     forged["person"] = AUDIT.pseudonym(forged["person"])
     raw = canonical_json(forged)
-    await tamper(f"UPDATE transfer_log SET record = '{raw.decode()}' WHERE seq = 3",
-                 f"UPDATE merkle_nodes SET hash = '\\x{merkle.leaf_hash(raw).hex()}' WHERE level = 0 AND idx = 3")
-    result = await verify(previous=("cp20.txt",))
-    _failed_with(result, "root_mismatch")
+    return (f"UPDATE transfer_log SET record = '{raw.decode()}' WHERE seq = {index}",
+            f"UPDATE merkle_nodes SET hash = '\\x{merkle.leaf_hash(raw).hex()}' WHERE level = 0 AND idx = {index}")
+
+
+async def test_rewritten_record_and_leaf_hash_are_bounded_by_the_checkpoints(copy):
+    tamper, verify = copy
+    await tamper(*_rewrite(25))
+    _failed_with(await verify(), "root_mismatch: records 0..39: a record between 0 and 39 was changed")
+    _failed_with(await verify(previous=("cp20.txt",)),
+                 "root_mismatch: records 20..39: a record between 20 and 39 was changed")
+
+
+async def test_rewritten_record_and_leaf_hash_are_narrowed_by_the_stored_subtrees(copy):
+    tamper, verify = copy
+    await tamper(*_rewrite(3))
+    _failed_with(await verify(previous=("cp20.txt",), nodes=True),
+                 "root_mismatch: records 2..3: a record between 2 and 3 was changed")
+    await tamper(*_rewrite(2), "UPDATE merkle_nodes SET hash = '\\x" + "00" * 32 + "' WHERE level = 1 AND idx = 1")
+    _failed_with(await verify(previous=("cp20.txt",), nodes=True),
+                 "root_mismatch: records 0..3: a record between 0 and 3 was changed")
 
 
 async def test_rollback_to_an_older_checkpoint_is_named(copy):
