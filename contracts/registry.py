@@ -11,7 +11,7 @@ from contracts.audit import CheckpointV1
 from contracts.base import ContractInfo
 from contracts.consent import ConsentRevokedV1, ConsentVersionV1
 from contracts.payloads import PAYLOADS
-from contracts.transfer import OfficeDeliveryV2, ReceiptV1, RefusalV1, TransferRequestedV2
+from contracts.transfer import DeliveryRejectedV1, OfficeDeliveryV2, ReceiptV1, RefusalV1, TransferRequestedV2
 
 # Where the schema files live, relative to the repository root.
 SCHEMA_DIR = "contracts/schemas/"
@@ -26,6 +26,7 @@ CONTRACTS: tuple[ContractInfo, ...] = (
     ContractInfo("de.nrw.kim.transfer.delivery.v2", OfficeDeliveryV2, "transfer-delivery.v2.json"),
     ContractInfo("de.nrw.kim.transfer.receipt.v1", ReceiptV1, "transfer-receipt.v1.json"),
     ContractInfo("de.nrw.kim.transfer.refusal.v1", RefusalV1, "transfer-refusal.v1.json"),
+    ContractInfo("de.nrw.kim.transfer.rejected.v1", DeliveryRejectedV1, "transfer-rejected.v1.json"),
     ContractInfo("de.nrw.kim.audit.checkpoint.v1", CheckpointV1, "audit-checkpoint.v1.json"),
     *PAYLOADS,
 )

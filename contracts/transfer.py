@@ -22,6 +22,7 @@ class TransferStatus(StrEnum):
     RECEIVED = "received"
     REFUSED = "refused"
     WITHHELD = "withheld"
+    REJECTED = "rejected"  # the recipient office did not store it: the delivery failed its checks
 
 
 class Decision(StrEnum):
@@ -40,6 +41,16 @@ class ReceiptV1(Contract):
     received_at: AwareDatetime
     payload_sha256: str | None = Field(None, pattern=SHA256_PATTERN,
                                        description="digest of the sealed payload as the office stored it")
+
+
+class DeliveryRejectedV1(Contract):
+    """On ``kim.feedback.v1``: the recipient office's side did not store a delivery (its signature did
+    not verify, so its metadata or a sealed part was changed); the gate tells the sender why."""
+
+    transfer_id: str
+    office: str = Field(pattern=OFFICE_ID_PATTERN)
+    reason: Literal["signature_invalid"]
+    rejected_at: AwareDatetime
 
 
 class ReasonV1(Contract):

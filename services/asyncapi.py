@@ -22,7 +22,7 @@ from contracts.audit import CheckpointV1
 from contracts.consent import ConsentRevokedV1, ConsentVersionV1
 from contracts.envelope import Envelope
 from contracts.registry import CONTRACTS, SCHEMA_URN, by_model
-from contracts.transfer import OfficeDeliveryV2, ReceiptV1, RefusalV1, TransferRequestedV2
+from contracts.transfer import DeliveryRejectedV1, OfficeDeliveryV2, ReceiptV1, RefusalV1, TransferRequestedV2
 from services.infrastructure import topics
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi.json"
@@ -51,7 +51,7 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("officeInbox", OFFICE_INBOX, "Deliveries released to one office (its broker ACL confines the office "
             "to its own inbox).", (OfficeDeliveryV2,), consumer="kimhub-delivery", dead_letters=True),
     Channel("feedback", topics.FEEDBACK, "The way back to the sender: refusals and withholdings, receipts.",
-            (RefusalV1, ReceiptV1), consumer="kimhub-gate", dead_letters=True),
+            (RefusalV1, ReceiptV1, DeliveryRejectedV1), consumer="kimhub-gate", dead_letters=True),
     Channel("audit", topics.AUDIT, "Signed checkpoints of the transfer log, for witnesses.", (CheckpointV1,)),
 )
 

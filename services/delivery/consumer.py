@@ -10,9 +10,13 @@ when a clerk reads, after the key service's consent check).
 from __future__ import annotations
 
 from contracts.base import read_message
-from contracts.transfer import OfficeDeliveryV2
+from contracts.envelope import Envelope
+from contracts.registry import by_model, dataschema_uri
+from contracts.transfer import DeliveryRejectedV1, OfficeDeliveryV2
+from services.delivery.handlers import SOURCE
 from services.crypto.errors import SignatureInvalid
 from services.gate.sealing import signed_meta
+from services.infrastructure import topics
 from services.infrastructure.consumer import Message
 from services.infrastructure.db import utcnow
 from services.infrastructure.errors import PermanentError
@@ -26,7 +30,8 @@ async def on_messages(messages: list[Message], uow: HubUnitOfWork, keys: Keys) -
     written as one statement at the commit."""
     deliveries = [read_message(OfficeDeliveryV2, m.body) for m in messages]
     for msg in deliveries:
-        check_delivery(msg, keys)
+        if not signed_by_the_hub(msg, keys):
+            await _reject(msg, uow)
     now = utcnow()
     async with uow:
         uow.claim_staged(messages)
@@ -34,13 +39,33 @@ async def on_messages(messages: list[Message], uow: HubUnitOfWork, keys: Keys) -
         await uow.commit()
 
 
-def check_delivery(msg: OfficeDeliveryV2, keys: Keys) -> None:
-    """PermanentError (→ dead letter, with the reason) unless the hub signed exactly this delivery."""
+def signed_by_the_hub(msg: OfficeDeliveryV2, keys: Keys) -> bool:
+    """Whether the hub signed exactly this delivery: its metadata and every sealed part's digest."""
     meta = signed_meta(msg, msg.sealed, [str(c) for c in msg.categories], msg.consent_id, msg.consent_version)
     try:
         keys.verifier.verify(msg.signature, meta)
-    except SignatureInvalid as exc:
-        raise PermanentError(f"delivery signature invalid: {exc}") from None
+    except SignatureInvalid:
+        return False
+    return True
+
+
+async def _reject(msg: OfficeDeliveryV2, uow: HubUnitOfWork) -> None:
+    """Not stored: dead-lettered with the reason, and, unless the office already holds an intact copy
+    of this transfer (then this one is a forgery of it), a notice to the gate, which tells the sender."""
+    async with uow:
+        stored = await uow.inbox.get(msg.transfer_id) is not None
+    raise PermanentError("delivery signature invalid: metadata or a sealed part was changed",
+                         () if stored else (_rejected(msg),))
+
+
+def _rejected(msg: OfficeDeliveryV2) -> tuple:
+    now = utcnow()
+    notice = DeliveryRejectedV1(transfer_id=msg.transfer_id, office=msg.recipient_office,
+                                reason="signature_invalid", rejected_at=now)
+    info = by_model(DeliveryRejectedV1)
+    env = Envelope(id=f"{msg.transfer_id}/rejected", source=SOURCE, type=info.ce_type, subject=msg.person, time=now,
+                   dataschema=dataschema_uri(info), recipientoffice=msg.sender_office)
+    return topics.FEEDBACK, env, notice
 
 
 def _row(msg: OfficeDeliveryV2, now) -> dict:

@@ -13,7 +13,8 @@ from datetime import datetime
 from contracts.base import read_message
 from contracts.payloads import PAYLOAD_CONTRACTS
 from contracts.registry import by_model
-from contracts.transfer import Decision, OfficeDeliveryV2, ReceiptV1, TransferRequestedV2, TransferStatus
+from contracts.transfer import (Decision, DeliveryRejectedV1, OfficeDeliveryV2, ReceiptV1, TransferRequestedV2,
+                                TransferStatus)
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, UnknownOffice
 from services.gate.evaluate import Evaluation, Question, evaluate_many
@@ -28,24 +29,32 @@ from services.unit_of_work import HubUnitOfWork
 
 TRANSFER_REQUESTED_TYPE = by_model(TransferRequestedV2).ce_type
 RECEIPT_TYPE = by_model(ReceiptV1).ce_type
+REJECTED_TYPE = by_model(DeliveryRejectedV1).ce_type
+REJECTED = {"code": "delivery_rejected",
+            "message": "Die empfangende Stelle hat die Nachricht nicht angenommen: ihre Signatur passte nicht zum "
+                       "Inhalt (unterwegs verändert). Bitte die Übermittlung erneut senden und die IT-Stelle "
+                       "informieren."}
 
 
 async def on_messages(messages: list[Message], uow: HubUnitOfWork, directory: Directory, keys: Keys) -> None:
-    """A batch of the gate's topics: transfer requests, then receipts (a receipt can only follow its
-    transfer's delivery, so the two never depend on each other in one batch). Other feedback, the
-    refusals the gate itself published, needs nothing."""
+    """A batch of the gate's topics: transfer requests, then receipts and rejections by the recipient
+    office (either can only follow its transfer's delivery, so they never depend on each other in one
+    batch). Other feedback, the refusals the gate itself published, needs nothing."""
     async with uow:
         messages = await uow.claim(messages)
         todo = await _undecided(uow, [read_message(TransferRequestedV2, m.body) for m in messages
                                       if m.envelope.type == TRANSFER_REQUESTED_TYPE], directory)
         received = await _delivered(uow, [read_message(ReceiptV1, m.body) for m in messages
                                           if m.envelope.type == RECEIPT_TYPE])
+        rejected = await _delivered(uow, [read_message(DeliveryRejectedV1, m.body) for m in messages
+                                          if m.envelope.type == REJECTED_TYPE])
         decided: list[TransferLogRecord] = []
-        if todo or received:
+        if todo or received or rejected:
             head = await uow.log.lock_head()  # after the transfers' rows, before the consents
             now = utcnow()
             decided = await _decide(uow, todo, directory, keys, now)
-            await uow.log.stage_append(decided + await _receive(uow, received, now), head)
+            await uow.log.stage_append(decided + await _receive(uow, received, now) + _reject(uow, rejected, now),
+                                       head)
         await uow.commit()
     metrics.count_transfers(("delivery", r.decision, r.recipient_office) for r in decided)
 
@@ -70,8 +79,9 @@ async def _undecided(uow: HubUnitOfWork, msgs: list[TransferRequestedV2], direct
     return todo
 
 
-async def _delivered(uow: HubUnitOfWork, receipts: list[ReceiptV1]) -> list[tuple[ReceiptV1, object]]:
-    """Lock the receipts' transfers; those delivered to the office that confirms (others: nothing to do)."""
+async def _delivered(uow: HubUnitOfWork, receipts: list) -> list[tuple]:
+    """Lock the transfers of these receipts (or rejections); those delivered to the office that sends
+    them (others: nothing to do)."""
     out = []
     for receipt in receipts:
         row = await uow.transfers.lock_delivered_to(receipt.transfer_id, receipt.office)
@@ -158,3 +168,17 @@ async def _receive(uow: HubUnitOfWork, received: list[tuple[ReceiptV1, object]],
             statuses.append({"id": row.id, "status": TransferStatus.RECEIVED.value, "updated_at": now})
     uow.transfers.update_many(statuses)
     return records
+
+
+def _reject(uow: HubUnitOfWork, rejected: list[tuple[DeliveryRejectedV1, object]],
+            now: datetime) -> list[TransferLogRecord]:
+    """The recipient office did not store a delivery: the transfer is ``rejected`` with the reason the
+    sender sees, and logged."""
+    uow.transfers.update_many([{"id": row.id, "status": TransferStatus.REJECTED.value, "reasons": [REJECTED],
+                                "updated_at": now} for _, row in rejected])
+    return [TransferLogRecord(
+        recorded_at=now, transfer_id=row.id, message_type=row.message_type, sender_office=row.sender_office,
+        sender_user=row.sender_user, recipient_office=row.recipient_office, person=row.person, purpose=row.purpose,
+        decision=Decision.WITHHELD.value, stage="delivery", consent_id=row.consent_id,
+        consent_version=row.consent_version, reasons=("delivery_rejected",), payload_sha256=row.payload_sha256)
+        for notice, row in rejected]

@@ -104,7 +104,7 @@ class Consumer:
             await self.handle([message], self.new_uow(self.name))
         except (PermanentError, ValidationError, IntegrityError) as exc:
             # IntegrityError here comes from the handler's own writes: retrying cannot help.
-            await self.dead_letter(message.record, _short(exc))
+            await self.dead_letter(message.record, _short(exc), getattr(exc, "notices", ()))
         except Exception as exc:
             n = self._failed(message.record)
             if is_transient(exc) or n < self.settings.consumer_max_attempts:
@@ -132,8 +132,9 @@ class Consumer:
         log.warning("%s: %s (attempt %d), retrying in %.1fs", self.name, type(exc).__name__, attempt, delay)
         await asyncio.sleep(delay)
 
-    async def dead_letter(self, record, reason: str) -> None:
-        """Keep a message nobody can process: on ``<topic>.dlq`` and in ``dead_letters`` for admins."""
+    async def dead_letter(self, record, reason: str, notices: tuple = ()) -> None:
+        """Keep a message nobody can process: on ``<topic>.dlq`` and in ``dead_letters`` for admins;
+        ``notices`` (from the PermanentError) go out in the same unit of work."""
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
         origin = f"{record.topic}/{record.partition}/{record.offset}"
         async with self.new_uow(self.name) as uow:
@@ -144,6 +145,8 @@ class Consumer:
             dlq_headers = {**headers, "kimhub_dlq_reason": reason[:500], "kimhub_dlq_origin": origin}
             await self.broker.publish(record.value, topics.dead_letter(record.topic), key=record.key,
                                       headers=dlq_headers)
+            for topic, envelope, notice in notices:
+                await uow.outbox.add(topic, envelope, notice)
             await uow.commit()
         log.error("dead-lettered %s: %s", origin, reason[:200])
 

@@ -9,7 +9,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 
 class PermanentError(Exception):
-    """The message can never be processed (invalid, unknown office, ...): dead-letter it."""
+    """The message can never be processed (invalid, unknown office, ...): dead-letter it. ``notices``:
+    messages (topic, envelope, message) to send with the dead letter, e.g. to tell a sender why."""
+
+    def __init__(self, reason: str, notices: tuple = ()):
+        super().__init__(reason)
+        self.notices = notices
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -69,6 +69,8 @@ def test_no_topic_and_no_table_holds_what_the_hub_carries(isolated, tmp_path):
             [dead] = wait_for(lambda: [i for i in admin.get("/admin/dead-letters").json()["items"]
                                        if i["event"].get("ce_id") == forged])
             assert "signature" in dead["reason"]
+        with gateway.client("cm.rsk") as cm:  # a changed copy of a stored delivery changes nothing
+            assert cm.get(f"/transfers/{t_delivered['transfer_id']}").json()["status"] == "delivered"
         with gateway.client("clerk.troisdorf-abh") as clerk:
             item = clerk.get(f"/inbox/{t_delivered['transfer_id']}").json()
             assert item["payload"]["person"] == {"given_name": marks["given"], "family_name": marks["family"]}
@@ -90,8 +92,8 @@ def test_no_topic_and_no_table_holds_what_the_hub_carries(isolated, tmp_path):
 
 
 def _tamper_a_delivery(bootstrap: str) -> str:
-    """Publish a copy of a delivery with its transfer id changed (the signature no longer matches);
-    returns its event id."""
+    """Publish a copy of a delivery with a field changed (the signature no longer matches); returns
+    its event id."""
     import asyncio
 
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -106,8 +108,8 @@ def _tamper_a_delivery(bootstrap: str) -> str:
         finally:
             await consumer.stop()
         body = json.loads(record.value)
-        body["transfer_id"] = f"t-{uuid.uuid4().hex}"
-        event_id = f"{body['transfer_id']}/delivery"
+        body["consent_version"] = 99  # the signature covers it
+        event_id = f"{body['transfer_id']}/delivery-changed"
         headers = [(k, event_id.encode() if k == "ce_id" else v) for k, v in record.headers]
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
         await producer.start()

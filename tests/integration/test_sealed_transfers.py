@@ -158,6 +158,34 @@ async def test_a_delivery_with_a_changed_part_or_signature_is_not_stored(private
         assert (await conn.execute(select(inbox_items).where(inbox_items.c.transfer_id == outcome.transfer_id))).first() is None
 
 
+async def test_a_rejected_delivery_tells_the_sender_why(private_engine, directory):
+    engine = private_engine
+    _, person, outcome = await _consent_and_request(engine, directory)
+    [requested] = await _outbox(engine, topics.TRANSFER_REQUESTED, person)
+    async with engine.begin() as conn:
+        await gate.consume(conn, [(Envelope.from_headers(requested.headers), requested.value)], directory, AUDIT)
+    [delivery] = await _outbox(engine, INBOX, person)
+    changed = OfficeDeliveryV2.model_validate_json(delivery.value).model_copy(update={"consent_version": 2})
+    with pytest.raises(PermanentError) as raised:
+        await delivery_consumer.on_messages([Message(Envelope.from_headers(delivery.headers),
+                                                     changed.model_dump_json().encode(), None)],
+                                            HubUnitOfWork(engine, AUDIT, consumer="delivery"), make_keys())
+    [(topic, env, notice)] = raised.value.notices
+    assert topic == topics.FEEDBACK and (notice.transfer_id, notice.office) == (outcome.transfer_id, "troisdorf-abh")
+    async with engine.begin() as conn:
+        await gate.consume(conn, [(env, notice.model_dump_json().encode())], directory, AUDIT)
+        status = await gate.status(conn, CM, outcome.transfer_id, AUDIT)
+    assert status["status"] == "rejected" and [r["code"] for r in status["reasons"]] == ["delivery_rejected"]
+    assert "nicht angenommen" in status["reasons"][0]["message"]
+    await delivery_consumer.on_messages([Message(Envelope.from_headers(delivery.headers), delivery.value, None)],
+                                        HubUnitOfWork(engine, AUDIT, consumer="delivery"), make_keys())
+    with pytest.raises(PermanentError) as again:  # a changed copy of an intact stored delivery: a forgery
+        await delivery_consumer.on_messages([Message(Envelope.from_headers(delivery.headers),
+                                                     changed.model_dump_json().encode(), None)],
+                                            HubUnitOfWork(engine, AUDIT, consumer="delivery"), make_keys())
+    assert again.value.notices == ()
+
+
 async def _delivered_with(engine, directory, keys: Keys):
     """Like ``_delivered``, sealing and opening with ``keys`` (a key store of the test's own)."""
     from services.gate import handlers, worker
