@@ -166,7 +166,7 @@ async def _publish_poison(settings: Settings, event_id: str) -> None:
 
 def _checkpoint_cosigned(gateway, person: str, seen: list) -> None:
     with _client(gateway, "dpo", seen) as dpo:
-        assert dpo.get("/audit/transfers", params={"person": person}).json()["total"] == 2
+        assert dpo.get("/audit/transfers", params={"person": person}).json()["total"] == 3  # with the receipt
         latest = wait_for(lambda: (r := dpo.get("/audit/checkpoints/latest")).status_code == 200 and r.json(),
                           timeout=60)
         cosigned = add_signature(latest["note"], NoteSigner.from_skey(TEST_DPO_SKEY))
