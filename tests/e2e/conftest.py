@@ -15,7 +15,7 @@ import pytest
 
 from gateway.auth import issue_dev_token
 from services.kernel.settings import Settings
-from tests.conftest import audit_env, create_database, drop_database, free_port
+from tests.conftest import audit_env, create_database, drop_database, free_port, start_own_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,6 +95,17 @@ def hub(broker_bootstrap, tmp_path_factory):
     yield h
     stop_hub(h)
     drop_database(url)
+
+
+@pytest.fixture
+def isolated(tmp_path):
+    """A database and a broker of the test's own (production-shaped tests start the components
+    separately; the session hub's consumers must not take their messages)."""
+    broker = start_own_broker(tmp_path / "kafka")
+    db = create_database()
+    yield {"KIMHUB_DATABASE_URL": db, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap}
+    broker.stop()
+    drop_database(db)
 
 
 @pytest.fixture(scope="session")

@@ -10,23 +10,12 @@ import hashlib
 import json
 import uuid
 
-import pytest
 
 from services.infrastructure import topics
-from tests.conftest import create_database, drop_database, start_own_broker
 from tests.e2e.conftest import consent_body, referral, start_hub, stop_hub, wait_for
 from tests.support.raw_store import everything
 
 ALL = ["stammdaten", "falldaten", "dokumente"]
-
-
-@pytest.fixture
-def isolated(tmp_path):
-    broker = start_own_broker(tmp_path / "kafka")
-    db = create_database()
-    yield {"KIMHUB_DATABASE_URL": db, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap}
-    broker.stop()
-    drop_database(db)
 
 
 def _secret_referral(person: str, marks: dict, document: dict | None = None, **kwargs) -> dict:

@@ -4,19 +4,8 @@ Production-shaped: the gateway runs alone first (so nothing is relayed yet), the
 revoked, then relay, gate and delivery start as their own process. Own database and broker, so
 the session hub's consumers cannot take these messages.
 """
-import pytest
 
-from tests.conftest import create_database, drop_database, start_own_broker
 from tests.e2e.conftest import consent_body, referral, start_hub, stop_hub, wait_for
-
-
-@pytest.fixture
-def isolated(tmp_path):
-    broker = start_own_broker(tmp_path / "kafka")
-    db = create_database()
-    yield {"KIMHUB_DATABASE_URL": db, "KIMHUB_KAFKA_BOOTSTRAP": broker.bootstrap}
-    broker.stop()
-    drop_database(db)
 
 
 def test_revocation_between_request_and_delivery_withholds(isolated, tmp_path):

@@ -40,16 +40,22 @@ from tests.support import consents, gate
 CLERK = Actor("clerk.troisdorf-abh", "troisdorf-abh", roles=frozenset({Role.CLERK}))
 
 
-async def _delivered(engine, directory, keys: Keys | None = None):
+async def _delivered(engine, directory):
     """A referral requested, decided by the gate and stored by the office: (consent id, person, transfer id)."""
+    consent_id, person, outcome, delivery = await _decided(engine, directory)
+    await delivery_consumer.on_messages([Message(Envelope.from_headers(delivery.headers), delivery.value, None)],
+                                        HubUnitOfWork(engine, AUDIT, consumer="delivery"), make_keys())
+    return consent_id, person, outcome.transfer_id
+
+
+async def _decided(engine, directory):
+    """A referral requested and decided by the gate: consent id, person, outcome, its delivery's outbox row."""
     consent_id, person, outcome = await _consent_and_request(engine, directory)
     [requested] = await _outbox(engine, topics.TRANSFER_REQUESTED, person)
     async with engine.begin() as conn:
         await gate.consume(conn, [(Envelope.from_headers(requested.headers), requested.value)], directory, AUDIT)
     [delivery] = await _outbox(engine, INBOX, person)
-    await delivery_consumer.on_messages([Message(Envelope.from_headers(delivery.headers), delivery.value, None)],
-                                        HubUnitOfWork(engine, AUDIT, consumer="delivery"), keys or make_keys())
-    return consent_id, person, outcome.transfer_id
+    return consent_id, person, outcome, delivery
 
 
 async def _read(engine, directory, transfer_id: str, keys: Keys | None = None) -> dict:
@@ -138,11 +144,7 @@ async def test_a_rotated_office_key_keeps_old_items_open_and_seals_new_ones_with
 
 async def test_a_delivery_with_a_changed_part_or_signature_is_not_stored(private_engine, directory):
     engine = private_engine
-    _, person, outcome = await _consent_and_request(engine, directory)
-    [requested] = await _outbox(engine, topics.TRANSFER_REQUESTED, person)
-    async with engine.begin() as conn:
-        await gate.consume(conn, [(Envelope.from_headers(requested.headers), requested.value)], directory, AUDIT)
-    [delivery] = await _outbox(engine, INBOX, person)
+    _, _, outcome, delivery = await _decided(engine, directory)
     good = OfficeDeliveryV2.model_validate_json(delivery.value)
     token = good.sealed.parts["falldaten"]
     flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]  # the GCM tag
@@ -160,11 +162,7 @@ async def test_a_delivery_with_a_changed_part_or_signature_is_not_stored(private
 
 async def test_a_rejected_delivery_tells_the_sender_why(private_engine, directory):
     engine = private_engine
-    _, person, outcome = await _consent_and_request(engine, directory)
-    [requested] = await _outbox(engine, topics.TRANSFER_REQUESTED, person)
-    async with engine.begin() as conn:
-        await gate.consume(conn, [(Envelope.from_headers(requested.headers), requested.value)], directory, AUDIT)
-    [delivery] = await _outbox(engine, INBOX, person)
+    _, _, outcome, delivery = await _decided(engine, directory)
     changed = OfficeDeliveryV2.model_validate_json(delivery.value).model_copy(update={"consent_version": 2})
     with pytest.raises(PermanentError) as raised:
         await delivery_consumer.on_messages([Message(Envelope.from_headers(delivery.headers),
