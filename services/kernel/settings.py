@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     auth_roles_claim: str = "roles"
     dev_users_file: Path = Field(PACKAGE_DATA / "users.demo.yaml")
     token_ttl_seconds: int = Field(8 * 3600, ge=60)
+    web_assets_dir: Path | None = Field(
+        None, description="node_modules with the web interface's KERN and htmx files; empty: the repository's")
 
     @field_validator("database_url")
     @classmethod
