@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,7 +11,7 @@ from contracts.feedback import Outcome
 from contracts.payloads import FEEDBACK
 from gateway.deps import bus, new_uow
 from gateway.web.forms import messages
-from gateway.web.render import page
+from gateway.web.render import BERLIN, page
 from gateway.web.session import csrf_checked, page_for
 from services.delivery import views as inbox
 from services.delivery.commands import ConfirmReceipt
@@ -22,7 +21,6 @@ from services.kernel.identity import Actor, Role
 
 router = APIRouter(prefix="/ui/posteingang")
 clerk = page_for(Role.CLERK)
-BERLIN = ZoneInfo("Europe/Berlin")
 OUTCOMES = {Outcome.EINBUERGERUNGSZUSICHERUNG: "Einbürgerungszusicherung", Outcome.EINGEBUERGERT: "eingebürgert",
             Outcome.AUFENTHALTSERLAUBNIS_ERTEILT: "Aufenthaltserlaubnis erteilt", Outcome.ABGELEHNT: "abgelehnt",
             Outcome.ZURUECKGENOMMEN: "Antrag zurückgenommen", Outcome.SONSTIGES: "sonstiges"}

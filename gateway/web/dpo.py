@@ -25,6 +25,17 @@ router = APIRouter(prefix="/ui")
 dpo = page_for(Role.DPO)
 DECISIONS = {"delivered": "zugestellt", "refused": "abgelehnt", "withheld": "zurückgehalten"}
 EVENTS = {"granted": "erteilt", "amended": "geändert", "revoked": "widerrufen"}
+RECORD_LABELS = {
+    "kind": "Art", "recorded_at": "Zeitpunkt (UTC)", "transfer_id": "Übermittlung", "message_type": "Nachrichtenart",
+    "sender_office": "Sendende Stelle", "sender_user": "Gesendet von", "recipient_office": "Empfangende Stelle",
+    "person": "Person (geschlüsseltes Pseudonym)", "purpose": "Zweck", "decision": "Entscheidung",
+    "stage": "Prüfzeitpunkt", "categories_sent": "Übermittelte Kategorien", "categories_removed": "Entfernte Kategorien",
+    "consent_id": "Einwilligung", "consent_version": "Version der Einwilligung", "legal_basis": "Rechtsgrundlage",
+    "reasons": "Gründe (Codes)", "payload_sha256": "SHA-256 des Inhalts", "event": "Ereignis", "office": "Stelle",
+    "recorded_by": "Erfasst von", "municipality": "Gemeinde (AGS)", "provisions": "Umfang",
+    "valid_from": "Gültig ab", "valid_until": "Gültig bis", "evidence_sha256": "Nachweis (SHA-256 des Formulars)",
+    "form_version": "Formularversion", "revocation_method": "Art des Widerrufs",
+}
 FILTERS = ("person", "office", "purpose", "decision", "kind", "since", "until")
 
 
@@ -83,8 +94,7 @@ async def record(request: Request, index: int, actor: Actor = Depends(dpo)):
     data = {"index": index, "tree_size": proof["tree_size"], "record": proof["record"], "proof": proof["proof"],
             "leaf_hash": proof["leaf_hash"], "note": note}
     return page(request, "audit_record.html", title=f"Protokolleintrag {index}", index=index, proof=proof,
-                note=note, data=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"), decisions=DECISIONS,
-                events=EVENTS)
+                note=note, data=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"), labels=RECORD_LABELS)
 
 
 @router.get("/pruefpunkte")

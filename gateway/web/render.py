@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -14,6 +15,7 @@ from contracts.purposes import Purpose
 from services.kernel.identity import Role
 
 TEMPLATES = Path(__file__).parent / "templates"
+BERLIN = ZoneInfo("Europe/Berlin")  # times are shown as the offices read them
 STATUS = {"requested": "angefragt", "delivered": "zugestellt", "received": "Eingang bestätigt",
           "refused": "abgelehnt", "withheld": "zurückgehalten"}
 STATUS_BADGE = {"requested": "info", "delivered": "info", "received": "success", "refused": "danger",
@@ -44,10 +46,17 @@ def _date(value) -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
-        return value.strftime("%d.%m.%Y, %H:%M Uhr")
+        local = value.astimezone(BERLIN) if value.tzinfo else value
+        return local.strftime("%d.%m.%Y, %H:%M Uhr")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
     return str(value)
+
+
+def _day(value) -> str:
+    """Only the day of a date or time (as in Germany)."""
+    shown = _date(value)
+    return shown.split(",")[0]
 
 
 def _label(table: dict, value) -> str:
@@ -58,7 +67,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(
-        datum=_date, status=lambda s: _label(STATUS, s), status_badge=lambda s: STATUS_BADGE.get(s, "info"),
+        datum=_date, tag=_day, status=lambda s: _label(STATUS, s), status_badge=lambda s: STATUS_BADGE.get(s, "info"),
         message_type=lambda t: _label(MESSAGE_TYPES, t), item_status=lambda s: _label(ITEM_STATUS, s),
         purpose=lambda p: Purpose(p).label if p in Purpose._value2member_map_ else p,
         category=lambda c: DataCategory(c).label if c in DataCategory._value2member_map_ else c,

@@ -120,6 +120,10 @@ def dpo_checks_proof(page, person: str) -> None:
 
 def test_the_walk_through_the_web_interface(hub, browser):
     cm = browser.new_context().new_page()
+    cm.goto(f"{hub.base_url}/")
+    assert cm.url.endswith("/ui/anmelden")
+    assert_accessible(cm)
+    screenshot(cm, "anmelden")
     sign_in(cm, hub.base_url, "cm.rsk")
     assert_accessible(cm)
     person = record_consent(cm)
