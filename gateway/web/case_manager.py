@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from contracts.consent import PERSON_PATTERN, ConsentTerms
 from contracts.referral import DocumentRef, ReferralV1
 from gateway.deps import bus, new_uow
+from gateway.web import precheck
 from gateway.web.forms import MAX_SIGNED_FORM_BYTES, day_start, messages, read_upload
 from gateway.web.render import page
 from gateway.web.session import csrf_checked, page_for
@@ -105,15 +106,18 @@ async def _municipality(request: Request, actor: Actor, person: str) -> str:
 
 
 @router.get(f"/{PERSON}/ueberleitung")
-async def referral_form(request: Request, person: PersonPath, actor: Actor = Depends(case_manager)):
+async def referral_form(request: Request, person: PersonPath, verfahren: str | None = None,
+                        actor: Actor = Depends(case_manager)):
     await _municipality(request, actor, person)
-    return _referral_page(request, person, FormData())
+    return await _referral_page(request, person, FormData({"procedure": verfahren or ""}))
 
 
-def _referral_page(request: Request, person: str, form, errors: list[str] | None = None, outcome=None):
+async def _referral_page(request: Request, person: str, form, errors: list[str] | None = None, outcome=None):
+    """The referral form; with a chosen checklist, its items to pre-check."""
     return page(request, "referral_form.html", status_code=422 if errors else 200,
                 title="Überleitung an die Ausländerbehörde", person=person, form=form, errors=errors or [],
-                outcome=outcome)
+                outcome=outcome, templates=await precheck.current_templates(request),
+                checklist=await precheck.checklist(request, form.get("procedure") or None))
 
 
 @router.post(f"/{PERSON}/ueberleitung", dependencies=[Depends(csrf_checked)])
@@ -122,13 +126,14 @@ async def send_referral(request: Request, person: PersonPath, actor: Actor = Dep
     municipality = await _municipality(request, actor, person)
     try:
         payload = ReferralV1.model_validate(_referral_payload(form))
+        precheck_id = await precheck.store(request, actor, person, form)
         command = SendTransfer(person=person, municipality=municipality, recipient={"kind": "abh"},
-                               purpose=form.get("purpose", ""), payload=payload)
+                               purpose=form.get("purpose", ""), payload=payload, precheck_id=precheck_id)
         outcome = await bus(request).handle(command, actor)
     except (ValidationError, ServiceError) as exc:
-        return _referral_page(request, person, form, messages(exc))
+        return await _referral_page(request, person, form, messages(exc))
     if outcome.status.value == "refused":
-        return _referral_page(request, person, form, outcome=outcome)
+        return await _referral_page(request, person, form, outcome=outcome)
     return RedirectResponse(f"/ui/personen/{person}?gesendet={outcome.transfer_id}", status_code=303)
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from urllib.parse import urljoin
 
 import pytest
 
 from tests.e2e.browser import assert_accessible, browser, screenshot, sign_in, sign_out  # noqa: F401
 
 SIGNED_FORM = b"%PDF-1.7\n% unterschriebene Einwilligung (Test)\n%%EOF\n"
+PASSPORT = b"%PDF-1.7\n% Reisepass (Test)\n%%EOF\n"
 PDF = b"%PDF-1.7\n% Meldebescheinigung (Test)\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 PERSON = re.compile(r"/ui/personen/(p-[0-9a-f]{32})")
 
@@ -48,7 +50,19 @@ def record_consent(page) -> str:
 
 
 def send_referral(page) -> None:
+    """A referral pre-checked against the § 25b checklist: the passport attached, the registration missing."""
     page.get_by_role("link", name="Überleitung an die zuständige Ausländerbehörde senden").click()
+    page.get_by_label("Checkliste zur Vorprüfung").select_option(label="Aufenthaltserlaubnis bei nachhaltiger Integration")
+    page.get_by_role("button", name="Checkliste laden").click()
+    page.get_by_text("Vorprüfung: Aufenthaltserlaubnis bei nachhaltiger Integration").wait_for()
+    page.get_by_label("Gültiger Pass vorhanden").select_option("ja")
+    passport = page.locator("fieldset", has_text="Gültiger Nationalpass oder Passersatz")
+    passport.get_by_label("Stand").select_option("present")
+    passport.get_by_label("Dokument").set_input_files({"name": "pass.pdf", "mimeType": "application/pdf",
+                                                       "buffer": PASSPORT})
+    registration = page.locator("fieldset", has_text="Meldebescheinigung")
+    registration.get_by_label("Stand").select_option("missing")
+    registration.get_by_label("Begründung").fill("wird beim Bürgeramt beantragt")
     assert_accessible(page)
     screenshot(page, "ueberleitung")
     page.get_by_label("Anlass der Überleitung").fill("Prüfung einer Perspektive nach § 25b AufenthG")
@@ -71,6 +85,10 @@ def clerk_handles_item(clerk, new_before: int) -> None:
     screenshot(clerk, "posteingang")
     rows.first.locator("a").click()
     assert_accessible(clerk)
+    assert clerk.get_by_role("heading", name="Vorgeprüfte Überleitung von").count() == 1
+    assert clerk.get_by_text("Meldebescheinigung: fehlt (wird beim Bürgeramt beantragt)").count() == 1
+    document = clerk.get_by_role("link", name="Gültiger Nationalpass oder Passersatz")
+    assert clerk.request.get(urljoin(clerk.url, document.get_attribute("href"))).body() == PASSPORT
     clerk.get_by_role("button", name="Eingang bestätigen").click()
     clerk.get_by_text("Der Eingang ist bestätigt.").wait_for()
     clerk.locator("summary", has_text="Unterlagen nachfordern").click()
@@ -100,8 +118,13 @@ def dpo_checks_proof(page, person: str) -> None:
     assert_accessible(page)
     page.get_by_label("Person (Pseudonym)").fill(person)
     page.get_by_role("button", name="Filtern").click()
-    # the referral, the Nachforderung and the answer: each delivered
-    assert page.locator("tbody td", has_text="zugestellt").count() == 3
+    delivered = page.locator("tbody td", has_text="zugestellt")
+    deadline = time.monotonic() + 30
+    while delivered.count() < 3:  # the referral, the Nachforderung and the answer (the gate logs it on delivery)
+        assert time.monotonic() < deadline, f"{delivered.count()} delivered records"
+        page.wait_for_timeout(500)
+        page.reload()
+    assert delivered.count() == 3
     assert_accessible(page)
     screenshot(page, "protokoll")
     page.get_by_label("Art").select_option("consent")
