@@ -21,7 +21,7 @@ def start_page(actor: Actor) -> str:
     return next((path for role, path in START.items() if actor.has(role)), "/ui/start")
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     return target if target and target.startswith("/ui/") and "//" not in target else None
 
 
@@ -41,7 +41,7 @@ async def start(request: Request, actor: Actor = Depends(session.session_actor))
 
 @router.get("/ui/anmelden")
 async def sign_in_form(request: Request, weiter: str | None = None, abgemeldet: bool = False):
-    return _form(request, _safe_next(weiter), signed_out=abgemeldet)
+    return _form(request, safe_next(weiter), signed_out=abgemeldet)
 
 
 def _form(request: Request, weiter: str | None, signed_out: bool = False, error: str | None = None):
@@ -50,7 +50,8 @@ def _form(request: Request, weiter: str | None, signed_out: bool = False, error:
     users = list(dev_users(settings).values()) if settings.auth_mode == "dev" else []
     nonce = secrets.token_urlsafe(24)
     response = page(request, "signin.html", status_code=422 if error else 200, title="Anmelden", users=users,
-                    nonce=nonce, weiter=weiter, signed_out=signed_out, error=error)
+                    nonce=nonce, weiter=weiter, signed_out=signed_out, error=error,
+                    oidc=settings.auth_mode == "oidc" and bool(settings.oidc_client_id))
     response.set_cookie(NONCE, nonce, max_age=1800, httponly=True, samesite="strict", path="/ui/anmelden",
                         secure=request.url.scheme == "https")
     return response
@@ -63,13 +64,13 @@ async def sign_in(request: Request, user: str = Form(""), csrf: str = Form(""), 
     if not nonce or not hmac.compare_digest(nonce, csrf):
         raise session.PageForbidden("Das Anmeldeformular ist abgelaufen. Bitte laden Sie die Seite neu.")
     if settings.auth_mode != "dev" or user not in dev_users(settings):
-        return _form(request, _safe_next(weiter), error="Bitte wählen Sie einen der Demo-Zugänge aus.")
+        return _form(request, safe_next(weiter), error="Bitte wählen Sie einen der Demo-Zugänge aus.")
     token = issue_dev_token(settings, user)
     try:
         actor = await request.app.state.verifier.verify(token)
     except AuthError as exc:
-        return _form(request, _safe_next(weiter), error=exc.message)
-    response = RedirectResponse(_safe_next(weiter) or start_page(actor), status_code=303)
+        return _form(request, safe_next(weiter), error=exc.message)
+    response = RedirectResponse(safe_next(weiter) or start_page(actor), status_code=303)
     session.start(request, response, token)
     response.delete_cookie(NONCE, path="/ui/anmelden")
     return response
