@@ -19,7 +19,7 @@ from gateway.web.render import page
 from gateway.web.session import csrf_checked, page_for
 from services.checklists.commands import UploadDocument
 from services.consent import views as consents
-from services.consent.commands import RecordConsent
+from services.consent.commands import RecordConsent, RevokeConsent
 from services.gate import views as transfers
 from services.gate.commands import SendTransfer
 from services.infrastructure.db import utcnow
@@ -86,14 +86,14 @@ def _terms(form, form_sha256: str) -> dict:
 
 @router.get(f"/{PERSON}")
 async def person(request: Request, person: PersonPath, erfasst: bool = False, gesendet: str | None = None,
-                 actor: Actor = Depends(case_manager)):
+                 widerrufen: bool = False, actor: Actor = Depends(case_manager)):
     found = await consents.of_person(new_uow(request), actor, person)
     if not found:
         raise NotFound("Für diese Person hat Ihre Stelle keine Einwilligung erfasst.", field="person")
     timeline = await transfers.timeline(new_uow(request), actor, person, utcnow().date())
     names = request.app.state.hub.directory.municipality_names
     return page(request, "person.html", title="Person", person=person, consents=found, timeline=timeline,
-                recorded=erfasst, sent=gesendet, municipality_name=lambda k: names.get(k, k),
+                recorded=erfasst, sent=gesendet, revoked=widerrufen, municipality_name=lambda k: names.get(k, k),
                 languages=LANGUAGES)
 
 
@@ -103,6 +103,18 @@ async def _municipality(request: Request, actor: Actor, person: str) -> str:
     if not found:
         raise NotFound("Für diese Person hat Ihre Stelle keine Einwilligung erfasst.", field="person")
     return found[-1].versions[-1]["terms"]["municipality"]
+
+
+@router.post(f"/{PERSON}/einwilligungen/{{consent_id}}/widerruf", dependencies=[Depends(csrf_checked)])
+async def revoke_consent(request: Request, person: PersonPath, consent_id: str, actor: Actor = Depends(case_manager)):
+    """Record a revocation (how it was declared); transfers not yet delivered are withheld."""
+    form = await request.form()
+    try:
+        await bus(request).handle(RevokeConsent(consent_id=consent_id, method=form.get("method", "")), actor)
+    except ValidationError as exc:
+        return page(request, "error.html", status_code=422, title="Widerruf nicht gespeichert",
+                    message=" ".join(messages(exc)))
+    return RedirectResponse(f"/ui/personen/{person}?widerrufen=1", status_code=303)
 
 
 @router.get(f"/{PERSON}/ueberleitung")

@@ -7,16 +7,18 @@ import re
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from contracts.consent import PERSON_PATTERN
 from contracts.purposes import Purpose
 from contracts.transfer import Decision
-from gateway.deps import directory, new_uow
+from gateway.deps import bus, directory, new_uow
 from gateway.web.forms import day_start, messages
 from gateway.web.render import page
 from gateway.web.session import page_for
 from services.audit import views as audit
+from services.audit.commands import ReportAccess
 from services.audit.views import LogFilter
 from services.kernel.errors import InvalidInput, NotFound, ServiceError
 from services.kernel.identity import Actor, Role
@@ -95,6 +97,15 @@ async def record(request: Request, index: int, actor: Actor = Depends(dpo)):
             "leaf_hash": proof["leaf_hash"], "note": note}
     return page(request, "audit_record.html", title=f"Protokolleintrag {index}", index=index, proof=proof,
                 note=note, data=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"), labels=RECORD_LABELS)
+
+
+@router.get("/auskunft")
+async def access_report(request: Request, person: str = "", actor: Actor = Depends(dpo)):
+    """The Art. 15 report about one person as a printable page (the audit context renders it)."""
+    if not _matches(PERSON_PATTERN, person):
+        return page(request, "error.html", status_code=422, title="Auskunft nach Art. 15 DSGVO",
+                    message="Person: Das Pseudonym hat nicht das erwartete Format (p- und 32 Zeichen).")
+    return HTMLResponse(await bus(request).handle(ReportAccess(person=person, format="html"), actor))
 
 
 @router.get("/pruefpunkte")

@@ -14,7 +14,8 @@ from services.kernel.identity import Actor, Role
 
 router = APIRouter()
 NONCE = "kimhub_signin"
-START = {Role.CASE_MANAGER: "/ui/personen", Role.CLERK: "/ui/posteingang", Role.DPO: "/ui/protokoll"}
+START = {Role.CASE_MANAGER: "/ui/personen", Role.CLERK: "/ui/posteingang", Role.DPO: "/ui/protokoll",
+         Role.ADMIN: "/ui/admin/fehlgeschlagen"}
 
 
 def start_page(actor: Actor) -> str:
