@@ -136,6 +136,14 @@ def dpo_checks_proof(page, person: str) -> None:
     page.get_by_text("Nachweis geprüft").wait_for()
     assert_accessible(page)
     screenshot(page, "nachweis")
+    page.evaluate("""() => {  // a record changed by one character no longer leads to the signed root
+        const el = document.getElementById("proof-data");
+        const data = JSON.parse(el.textContent);
+        data.record.recorded_by = data.record.recorded_by + "x";
+        el.textContent = JSON.stringify(data);
+    }""")
+    page.get_by_role("button", name="Nachweis im Browser prüfen").click()
+    page.get_by_text("Nachweis FEHLGESCHLAGEN").wait_for()
     page.get_by_role("navigation").get_by_role("link", name="Prüfpunkte").click()
     page.get_by_text("Neuester Prüfpunkt").wait_for()
     assert_accessible(page)
