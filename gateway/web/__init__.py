@@ -19,18 +19,13 @@ STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("kimhub.web")
 
 
-def assets_dir(configured: Path | None) -> Path:
-    """Where ``npm ci`` put the front-end packages (KERN, htmx): by default the repository's node_modules."""
-    return configured or Path(__file__).resolve().parents[2] / "node_modules"
-
-
 def install(app: FastAPI) -> None:
     """The pages, their static files, and error pages for /ui (the API keeps problem+json)."""
     app.state.web_csrf_key = csrf_key(app.state.hub.settings)
     for router in (signin.router, oidc.router, case_manager.router, clerk.router, dpo.router,
                    admin.router):
         app.include_router(router, include_in_schema=False)
-    _mount_assets(app, assets_dir(app.state.hub.settings.web_assets_dir))
+    _mount_assets(app, app.state.hub.settings.node_modules)  # where `npm ci` put KERN and htmx
     app.state.api_error_handlers = {kind: app.exception_handlers[kind]
                                     for kind in (ServiceError, RequestValidationError)}
     app.add_exception_handler(SignInRequired, _sign_in)

@@ -7,7 +7,7 @@ import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
-from gateway.deps import bus, new_uow
+from gateway.deps import bus, directory, new_uow
 from gateway.web.forms import messages
 from gateway.web.render import page
 from gateway.web.session import csrf_checked, page_for
@@ -25,7 +25,7 @@ administrator = page_for(Role.ADMIN)
 @router.get("/fehlgeschlagen")
 async def dead_letters(request: Request, alle: bool = False, erneut: int | None = None,
                        actor: Actor = Depends(administrator)):
-    found = await admin.dead_letters(new_uow(request), actor, include_replayed=alle)
+    found = await admin.dead_letters(new_uow(request), actor, directory(request), include_replayed=alle)
     return page(request, "dead_letters.html", title="Nicht verarbeitete Nachrichten", items=found["items"],
                 show_all=alle, replayed=erneut)
 

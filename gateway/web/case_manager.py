@@ -12,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from contracts.consent import PERSON_PATTERN, ConsentTerms
 from contracts.referral import DocumentRef, ReferralV1
-from gateway.deps import bus, new_uow
+from gateway.deps import bus, directory, keys, new_uow
 from gateway.web import precheck
 from gateway.web.forms import MAX_SIGNED_FORM_BYTES, day_start, messages, read_upload
 from gateway.web.render import page
@@ -90,7 +90,8 @@ async def person(request: Request, person: PersonPath, erfasst: bool = False, ge
     found = await consents.of_person(new_uow(request), actor, person)
     if not found:
         raise NotFound("Für diese Person hat Ihre Stelle keine Einwilligung erfasst.", field="person")
-    timeline = await transfers.timeline(new_uow(request), actor, person, utcnow().date())
+    timeline = await transfers.timeline(new_uow(request), actor, person, utcnow().date(), keys(request),
+                                     directory(request))
     names = request.app.state.hub.directory.municipality_names
     return page(request, "person.html", title="Person", person=person, consents=found, timeline=timeline,
                 recorded=erfasst, sent=gesendet, revoked=widerrufen, municipality_name=lambda k: names.get(k, k),
@@ -162,7 +163,8 @@ def _referral_payload(form) -> dict:
 async def answer_request(request: Request, person: PersonPath, transfer_id: str, actor: Actor = Depends(case_manager)):
     """Answer an office's request (Nachforderung): a referral back to it, naming the request, with documents."""
     form = await request.form()
-    timeline = await transfers.timeline(new_uow(request), actor, person, utcnow().date())
+    timeline = await transfers.timeline(new_uow(request), actor, person, utcnow().date(), keys(request),
+                                     directory(request))
     task = next((t for t in timeline["open_tasks"] if t["transfer_id"] == transfer_id), None)
     if task is None:
         raise NotFound("Diese Anfrage ist nicht (mehr) offen.", field="transfer_id")

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from contracts.feedback import Outcome
 from contracts.payloads import FEEDBACK
-from gateway.deps import bus, new_uow
+from gateway.deps import bus, directory, keys, new_uow
 from gateway.web.forms import messages
 from gateway.web.render import BERLIN, page
 from gateway.web.session import csrf_checked, page_for
@@ -42,8 +42,13 @@ async def inbox_rows(request: Request, actor: Actor = Depends(clerk)):
 @router.get("/{transfer_id}")
 async def item_page(request: Request, transfer_id: str, bestaetigt: bool = False, beantwortet: str | None = None,
                     actor: Actor = Depends(clerk)):
-    return _item(request, await inbox.item(new_uow(request), actor, transfer_id), confirmed=bestaetigt,
+    return _item(request, await _open(request, actor, transfer_id), confirmed=bestaetigt,
                  replied=beantwortet)
+
+
+async def _open(request: Request, actor: Actor, transfer_id: str) -> dict:
+    """The item, opened with the office's keys as the API's inbox route opens it."""
+    return await inbox.item(new_uow(request), actor, transfer_id, keys(request), directory(request))
 
 
 def _item(request: Request, item: dict, status_code: int = 200, **context):
@@ -53,7 +58,7 @@ def _item(request: Request, item: dict, status_code: int = 200, **context):
 
 @router.get("/{transfer_id}/dokumente/{sha256}")
 async def document(request: Request, transfer_id: str, sha256: str, actor: Actor = Depends(clerk)):
-    found = await inbox.document(new_uow(request), actor, transfer_id, sha256)
+    found = await inbox.document(new_uow(request), actor, transfer_id, sha256, keys(request), directory(request))
     return Response(found.content, media_type=found.media_type)
 
 
@@ -73,10 +78,10 @@ async def reply(request: Request, transfer_id: str, kind: str, actor: Actor = De
         payload = info.model(**_reply_fields(kind, form), in_reply_to=transfer_id)
         outcome = await bus(request).handle(Reply(transfer_id, info.message_type, payload), actor)
     except (ValidationError, ServiceError) as exc:
-        item = await inbox.item(new_uow(request), actor, transfer_id)
+        item = await _open(request, actor, transfer_id)
         return _item(request, item, status_code=422, errors=messages(exc), open_kind=kind)
     if outcome.status.value == "refused":
-        item = await inbox.item(new_uow(request), actor, transfer_id)
+        item = await _open(request, actor, transfer_id)
         return _item(request, item, refused=outcome, open_kind=kind)
     return RedirectResponse(f"/ui/posteingang/{transfer_id}?beantwortet={kind}", status_code=303)
 

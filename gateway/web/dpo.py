@@ -88,7 +88,7 @@ async def record(request: Request, index: int, actor: Actor = Depends(dpo)):
     """One record with its inclusion proof in the latest signed checkpoint, and the checkpoint's note:
     the page's script recomputes the leaf hash and the root from them."""
     try:
-        proof = await audit.inclusion(new_uow(request), actor, index, None)
+        proof = await audit.inclusion(new_uow(request), actor, directory(request), index, None)
         note = (await audit.checkpoint(new_uow(request), actor, proof["tree_size"]))["note"]
     except (NotFound, InvalidInput) as exc:
         return page(request, "audit_record.html", title=f"Protokolleintrag {index}", index=index, proof=None,

@@ -3,7 +3,7 @@
 # and the servers of KIMHUB_TEST_SERVICES=local (the default).
 #   PostgreSQL at 127.0.0.1:5432 (postgres.sh), a JDK and Maven (Debian packages, installed when missing),
 #   Apache Kafka's jars from Maven Central into ~/.cache/kimhub/kafka (tests/support/apache_kafka.py).
-#   For the web interface's browser tests: Debian's chromium and npm (installed when missing), `npm ci`.
+#   For the web interface's browser tests: Debian's chromium and npm (installed when missing).
 # With KIMHUB_TEST_SERVICES=containers or existing there is nothing to prepare here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,7 +31,6 @@ web_missing=()
 [ -x /usr/bin/chromium ] || web_missing+=(chromium)
 command -v npm >/dev/null || web_missing+=(npm)
 install_debian "the web interface and its browser tests" ${web_missing[@]+"${web_missing[@]}"}
-npm ci --no-audit --no-fund --loglevel=error
 if [ "$mode" != local ]; then
   echo "testenv: KIMHUB_TEST_SERVICES=$mode, no servers to prepare"; exit 0
 fi

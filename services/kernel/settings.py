@@ -112,8 +112,6 @@ class Settings(BaseSettings):
     oidc_discovery_url: str = Field(
         "", description="OIDC discovery document; empty: <auth_issuer>/.well-known/openid-configuration")
     oidc_scopes: str = "openid"
-    web_assets_dir: Path | None = Field(
-        None, description="node_modules with the web interface's KERN and htmx files; empty: the repository's")
 
     @field_validator("database_url")
     @classmethod
