@@ -10,7 +10,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts \
  && mkdir -p /opt/kimhub/node_modules/redoc \
  && cp -r node_modules/swagger-ui-dist /opt/kimhub/node_modules/ \
- && cp -r node_modules/redoc/bundles /opt/kimhub/node_modules/redoc/
+ && cp -r node_modules/redoc/bundles /opt/kimhub/node_modules/redoc/ \
+ && mkdir -p /opt/kimhub/node_modules/@kern-ux/native /opt/kimhub/node_modules/htmx.org \
+ && cp -r node_modules/@kern-ux/native/dist /opt/kimhub/node_modules/@kern-ux/native/ \
+ && cp -r node_modules/htmx.org/dist /opt/kimhub/node_modules/htmx.org/
 
 # ---- build: install the package and its dependencies into a virtualenv ----------
 FROM python:3.11-slim AS build

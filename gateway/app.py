@@ -1,7 +1,7 @@
 """The FastAPI application. Thin: authentication, validation, problem+json; the work is in services/."""
 from fastapi import Depends, FastAPI
 
-from gateway import docs, observability, openapi_texts, problems
+from gateway import docs, observability, openapi_texts, problems, web
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
 from gateway.routes import admin, audit, checklists, consents, inbox, meta, transfers
@@ -24,7 +24,9 @@ def create_app(hub) -> FastAPI:
     for router in (meta.router, consents.router, consents.persons, transfers.router, inbox.router, audit.router,
                    admin.router, checklists.router):
         app.include_router(router)
+    web.install(app)  # the German web interface under /ui (and / to its start page)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes,
-                       overrides={"/documents": hub.settings.max_document_bytes})
+                       overrides={"/documents": hub.settings.max_document_bytes,
+                                  "/ui/": hub.settings.max_document_bytes + 65536})
     observability.install(app)
     return app

@@ -54,6 +54,14 @@ class ConsentRepository:
             select(consents).where(consents.c.person == person, consents.c.recorded_office == office)
             .order_by(consents.c.created_at))).all()
 
+    async def persons_of_office(self, office: str, limit: int) -> list:
+        """The persons ``office`` recorded consents for, most recently added first: (person, consents, last)."""
+        last = func.max(consents.c.created_at).label("last_recorded")
+        return (await self.conn.execute(
+            select(consents.c.person, func.count().label("consents"), last)
+            .where(consents.c.recorded_office == office).group_by(consents.c.person)
+            .order_by(last.desc()).limit(limit))).all()
+
     async def versions(self, consent_id: str) -> list:
         return (await self.conn.execute(select(consent_versions).where(consent_versions.c.consent_id == consent_id)
                                         .order_by(consent_versions.c.version))).all()

@@ -35,6 +35,13 @@ async def of_person(uow: HubUnitOfWork, actor: Actor, person: str) -> list[Conse
         return [await view(uow, c) for c in await uow.consents.of_person(person, actor.office)]
 
 
+async def persons(uow: HubUnitOfWork, actor: Actor, limit: int = 200) -> list[dict]:
+    """The persons the actor's office recorded consents for, most recent first."""
+    async with uow:
+        rows = await uow.consents.persons_of_office(actor.office, limit)
+    return [{"person": r.person, "consents": r.consents, "last_recorded": r.last_recorded} for r in rows]
+
+
 async def view(uow: HubUnitOfWork, consent) -> ConsentView:
     versions = await uow.consents.versions(consent.id)
     return ConsentView(

@@ -36,11 +36,11 @@ async def timeline(uow: HubUnitOfWork, actor: Actor, person: str, today: date, k
                     for r in await uow.inbox.of_person(actor.office, person)]
     events = [{
         "at": t.requested_at, "direction": "sent", "transfer_id": t.id, "message_type": t.message_type,
-        "office": t.recipient_office, "status": t.status, "in_reply_to": t.in_reply_to,
+        "office": t.recipient_office, "status": t.status, "in_reply_to": t.in_reply_to, "purpose": t.purpose,
         "reasons": t.reasons,
     } for t in sent] + [{
         "at": r.delivered_at, "direction": "received", "transfer_id": r.transfer_id, "message_type": r.message_type,
-        "office": r.sender_office, "received_at": r.received_at, **opened,
+        "office": r.sender_office, "received_at": r.received_at, "purpose": r.purpose, **opened,
     } for r, opened in received]
     events.sort(key=lambda e: e["at"])
     answered = {t.in_reply_to for t in sent if t.in_reply_to and t.status not in ("refused", "withheld")}
@@ -50,7 +50,7 @@ async def timeline(uow: HubUnitOfWork, actor: Actor, person: str, today: date, k
         if r.message_type == "feedback.nachforderung.v1" and r.transfer_id not in answered and payload:
             deadline = date.fromisoformat(payload["deadline"])
             tasks.append({"task": "nachforderung", "transfer_id": r.transfer_id, "from_office": r.sender_office,
-                          "items": payload["items"], "deadline": deadline, "overdue": deadline < today})
+                          "purpose": r.purpose, "note": payload.get("note"), "items": payload["items"], "deadline": deadline, "overdue": deadline < today})
     return {"person": person, "office": actor.office, "events": events, "open_tasks": tasks}
 
 

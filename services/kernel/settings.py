@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     auth_roles_claim: str = "roles"
     dev_users_file: Path = Field(PACKAGE_DATA / "users.demo.yaml")
     token_ttl_seconds: int = Field(8 * 3600, ge=60)
+    oidc_client_id: str = Field("", description="The web interface's client at the OIDC issuer (code flow, PKCE)")
+    oidc_client_secret: SecretStr = Field(SecretStr(""), description="Empty for a public client (PKCE only)")
+    oidc_discovery_url: str = Field(
+        "", description="OIDC discovery document; empty: <auth_issuer>/.well-known/openid-configuration")
+    oidc_scopes: str = "openid"
 
     @field_validator("database_url")
     @classmethod
