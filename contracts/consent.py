@@ -54,6 +54,12 @@ class Evidence(Contract):
     form_version: str = Field(min_length=1, max_length=50)
     language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", description="BCP 47 tag it was explained in")
 
+    @field_validator("form_version", mode="before")
+    @classmethod
+    def _no_surrounding_whitespace(cls, value):
+        """A form's version is a name: surrounding whitespace means nothing (FHIR drops it too)."""
+        return value.strip() if isinstance(value, str) else value
+
 
 class ConsentTerms(Contract):
     """What a person agreed to: the part a case manager enters, shared by grant and amendment."""
