@@ -10,7 +10,7 @@ generated unless ``KIMHUB_KEYS_GENERATE=true``. A KMS or PKCS#11 master key repl
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,19 +37,32 @@ class Keys:
     master: MasterKey
     signer: DeliverySigner
     generate: bool
+    _rings: dict = field(default_factory=dict, repr=False)  # office → (file mtime, ring)
 
     @cached_property
     def verifier(self) -> DeliveryVerifier:
         return DeliveryVerifier(self.signer.public_jwk)
 
     def ring(self, office: str, now: datetime) -> OfficeKeyRing:
-        """The office's ring (private: only where the office's keys are kept); dev keys made when missing."""
+        """The office's ring (private: only where the office's keys are kept); dev keys made when missing.
+
+        Read once and kept while its file is unchanged: importing an RSA private key costs milliseconds,
+        too much for every transfer; a rotation (a new file) is picked up at the next call."""
         try:
-            return self.offices.ring(office)
+            stamp = self.offices.path(office).stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        cached = self._rings.get(office)
+        if cached is not None and stamp is not None and cached[0] == stamp:
+            return cached[1]
+        try:
+            ring = self.offices.ring(office)
         except NoKeys:
             if not self.generate:
                 raise
-        return self.offices.ensure(office, now, DEV_KEY_BITS)
+            ring = self.offices.ensure(office, now, DEV_KEY_BITS)
+        self._rings[office] = (self.offices.path(office).stat().st_mtime_ns, ring)
+        return ring
 
     def ensure_offices(self, offices: list[str]) -> None:
         """Dev keys for every office that has none yet (the embedded default; once per key directory)."""
