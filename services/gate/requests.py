@@ -186,12 +186,15 @@ def _requested(a: Accepted, sealed: SealedPayloadV1, now) -> tuple[str, Envelope
 def refusal_effects(ev: Evaluation, decision: DecisionKind, *, stage: str, transfer_id: str, message_type: str,
                     sender_office: str, sender_user: str, recipient_office: str, person: str, purpose: str,
                     payload_sha256: str, now) -> tuple[TransferLogRecord, tuple[str, Envelope, RefusalV1]]:
-    """What a refused or withheld transfer writes: its log record and the refusal message to the sender."""
+    """What a refused or withheld transfer writes: its log record (naming the consent version that was
+    checked, the one that came closest) and the refusal message to the sender."""
+    consent_id, consent_version = checked_consent(ev)
     record = TransferLogRecord(
         recorded_at=now, transfer_id=transfer_id, message_type=message_type, sender_office=sender_office,
         sender_user=sender_user, recipient_office=recipient_office, person=person, purpose=purpose,
         decision=decision.value, stage=stage, categories_sent=(), categories_removed=(),
         reasons=ev.reason_codes(), payload_sha256=payload_sha256, legal_basis=ev.legal_basis,
+        consent_id=consent_id, consent_version=consent_version,
     )
     refusal = RefusalV1(transfer_id=transfer_id, decision=decision.value, decided_at=now,
                         reasons=[ReasonV1(code=r["code"], message=r["message"],
@@ -199,6 +202,12 @@ def refusal_effects(ev: Evaluation, decision: DecisionKind, *, stage: str, trans
                                  for r in ev.reasons()])
     env = envelope(refusal, f"{transfer_id}/{decision.value}", person, now, recipientoffice=sender_office)
     return record, (topics.FEEDBACK, env, refusal)
+
+
+def checked_consent(ev: Evaluation) -> tuple[str | None, int | None]:
+    """The consent version a refusal was decided against (its reasons name it), or none (no consent
+    on record, or a refusal by policy or law)."""
+    return next(((r.consent_id, r.consent_version) for r in ev.decision.reasons if r.consent_id), (None, None))
 
 
 def envelope(msg, event_id: str, person: str, now, **extensions) -> Envelope:

@@ -94,6 +94,10 @@ def assert_refused(cm: httpx.Client, dpo: httpx.Client, person: str, response: h
     assert refused[0]["reasons"] == codes
     assert refused[0]["stage"] == "request"
     assert refused[0]["categories_sent"] == []
+    # the DPO's record names the consent version that was checked, as the 403 does (none: no consent)
+    named = next(((r["consent_id"], r["consent_version"]) for r in problem["reasons"] if r.get("consent_id")),
+                 (None, None))
+    assert (refused[0]["consent_id"], refused[0]["consent_version"]) == named
     return problem
 
 

@@ -29,8 +29,9 @@ def test_revocation_between_request_and_delivery_withholds(isolated, tmp_path):
             wait_for(lambda: cm.get(f"/transfers/{t_kept}").json()["status"] == "delivered", timeout=30)
 
             log = dpo.get("/audit/transfers", params={"person": revoked["person"]}).json()
-            assert [(r["decision"], r["stage"], r["reasons"]) for r in log["records"]] == [
-                ("withheld", "delivery", ["consent_revoked"])]
+            assert [(r["decision"], r["stage"], r["reasons"], r["consent_id"], r["consent_version"])
+                    for r in log["records"]] == [
+                ("withheld", "delivery", ["consent_revoked"], revoked["consent_id"], 1)]
         with gateway.client("clerk.troisdorf-abh") as clerk:
             inbox = wait_for(lambda: clerk.get("/inbox").json()["items"])
             assert [i["transfer_id"] for i in inbox] == [t_kept]
