@@ -40,7 +40,7 @@ def outcome_response(outcome: Outcome) -> JSONResponse:
                          "Rechtsgrundlage nicht zulässig.", "transfer-not-permitted") if by_policy else
                         ("Die Übermittlung ist von der Einwilligung nicht gedeckt.", "consent-not-covering"))
         response = problem(403, detail, f"urn:kimhub:problem:{kind}", transfer_id=outcome.transfer_id,
-                           status_url=location, reasons=outcome.reasons)
+                           status_url=location, recipient_office=outcome.recipient_office, reasons=outcome.reasons)
         response.headers["Location"] = location
         return response
     return JSONResponse(

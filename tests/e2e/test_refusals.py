@@ -80,6 +80,7 @@ def assert_refused(cm: httpx.Client, dpo: httpx.Client, person: str, response: h
 
     transfer_id = problem["transfer_id"]
     assert response.headers["location"] == problem["status_url"] == f"/transfers/{transfer_id}"
+    assert problem["recipient_office"] == status_of(cm, transfer_id)["recipient_office"]  # the office it resolved to
     status = status_of(cm, transfer_id)
     assert status["status"] == "refused"
     assert status["person"] == person
