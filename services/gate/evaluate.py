@@ -15,19 +15,28 @@ from services.gate.minimise import PayloadCategories
 from services.gate.ports import ConsentVersions
 from services.gate.statutory import load_routes
 
-LEGAL_BASIS_CONSENT = "Einwilligung: Art. 6 Abs. 1 lit. a, Art. 9 Abs. 2 lit. a DSGVO"
+LEGAL_BASIS_CONSENT = "Einwilligung: Art. 6 Abs. 1 lit. a DSGVO"
+LEGAL_BASIS_CONSENT_ART9 = "Einwilligung: Art. 6 Abs. 1 lit. a, Art. 9 Abs. 2 lit. a DSGVO"
+ART9_CATEGORY = "besondere_kategorien"  # health and the other special categories of Art. 9 GDPR
 
 
 @dataclass(frozen=True)
 class Evaluation:
     decision: Decision
     categories: PayloadCategories
-    legal_basis: str = LEGAL_BASIS_CONSENT
+    statute: str | None = None  # a statutory route's legal basis; consent otherwise
     policy_reasons: tuple[dict, ...] = ()  # refusals by office policy, not by consent
 
     @property
     def allowed(self) -> bool:
         return self.decision.allowed and not self.policy_reasons
+
+    @property
+    def legal_basis(self) -> str:
+        """The statute, or consent naming only the articles that apply: Art. 9 only when Art. 9 data goes."""
+        if self.statute is not None:
+            return self.statute
+        return LEGAL_BASIS_CONSENT_ART9 if ART9_CATEGORY in self.decision.sent_categories else LEGAL_BASIS_CONSENT
 
     def reasons(self) -> list[dict]:
         req, opt = self.categories.required, self.categories.optional
@@ -88,7 +97,7 @@ def _prepare(directory: Directory, q: Question) -> Evaluation | tuple[TransferFa
     statute = routes.legal_basis(sender.kind, recipient.kind, q.message_type)
     if statute is not None:
         everything = cats.required_set | cats.optional_set
-        return Evaluation(Decision(True, sent_categories=everything), cats, legal_basis=statute)
+        return Evaluation(Decision(True, sent_categories=everything), cats, statute=statute)
     if routes.requires_statute(q.message_type):
         return Evaluation(Decision(False), cats, policy_reasons=({
             "code": "no_legal_basis",

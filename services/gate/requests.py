@@ -15,7 +15,7 @@ from contracts.transfer import Decision as DecisionKind
 from contracts.transfer import ReasonV1, RefusalV1, SealedPayloadV1, TransferRequestedV2, TransferStatus
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, NoCompetentOffice, UnknownOffice
-from services.gate.evaluate import LEGAL_BASIS_CONSENT, Evaluation, Question, evaluate_many
+from services.gate.evaluate import Evaluation, Question, evaluate_many
 from services.gate.commands import SendTransfer
 from services.gate.minimise import PayloadCategories, minimise, payload_categories, without
 from services.gate.sealing import seal_documents, seal_parts, sealed_payload_digest, with_documents
@@ -177,7 +177,7 @@ def _requested(a: Accepted, sealed: SealedPayloadV1, now) -> tuple[str, Envelope
         sender_user=a.actor.user, person=out.person, municipality=out.municipality, recipient=out.recipient,
         recipient_office=out.recipient_office, purpose=out.purpose, sealed=sealed,
         removed_categories=sorted(d.removed_categories), requested_at=now,
-        legal_basis=None if ev.legal_basis == LEGAL_BASIS_CONSENT else ev.legal_basis)
+        legal_basis=ev.statute)
     env = envelope(msg, a.transfer_id, out.person, now, consentid=d.consent_id, consentversion=d.consent_version,
                    purpose=out.purpose, recipientoffice=out.recipient_office, legalbasis=ev.legal_basis)
     return topics.TRANSFER_REQUESTED, env, msg

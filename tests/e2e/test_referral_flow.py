@@ -43,6 +43,8 @@ def test_delivered_and_refused_transfers_end_to_end(hub, cm, dpo):
     assert by_transfer[transfer_id]["decision"] == "delivered"
     assert by_transfer[transfer_id]["categories_sent"] == ["falldaten", "stammdaten"]
     assert by_transfer[transfer_id]["categories_removed"] == ["besondere_kategorien"]
+    # the health note did not go, so Art. 9 is not named
+    assert by_transfer[transfer_id]["legal_basis"] == "Einwilligung: Art. 6 Abs. 1 lit. a DSGVO"
     assert by_transfer[refused_id]["decision"] == "refused"
     assert by_transfer[refused_id]["reasons"] == ["recipient_not_covered"]
     receipts = [r for r in log["records"] if r["message_type"] == "receipt.v1"]
