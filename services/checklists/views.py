@@ -69,7 +69,7 @@ async def prechecked_payload(uow: HubUnitOfWork, actor: Actor, person: str, prec
     doc_ids = sorted({d for item in result["items"] for d in item.get("documents", [])})
     refs = [DocumentRef(title=d.title, media_type=d.media_type, sha256=d.sha256)
             for d in await uow.checklists.document_refs(doc_ids)]
-    data = referral.model_dump(exclude_none=True)
+    data = referral.model_dump(exclude_none=True, exclude_unset=True)  # a default never sent stays unsent
     if refs:
         data["documents"] = [*data.get("documents", []), *[r.model_dump() for r in refs]]
     return PrecheckedReferralV1(**data, checklist=snapshot), bool(result["complete"])

@@ -1,7 +1,9 @@
 """Which categories a payload carries, read from its contract, and how to drop what is not covered.
 
 Pure functions. The sender never says which categories a message contains: each field of the
-payload contract declares its category, and only the fields actually present count.
+payload contract declares its category, and only the fields actually present count: those the
+sender set (``model_fields_set``) and not null. A default the sender never sent (``urgency``) is
+neither sent nor named as an uncovered field.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def payload_categories(payload: BaseModel) -> PayloadCategories:
     required: dict[str, list[str]] = {}
     optional: dict[str, list[str]] = {}
     for name, info in model.model_fields.items():
-        if getattr(payload, name) is None:
+        if name not in payload.model_fields_set or getattr(payload, name) is None:
             continue
         category = field_category(model, name)
         if category is None:  # a contract test guarantees this never happens
@@ -44,10 +46,11 @@ def payload_categories(payload: BaseModel) -> PayloadCategories:
 
 
 def minimise(payload: BaseModel, remove: frozenset[str]) -> dict:
-    """The payload as JSON data without the optional fields of the removed categories."""
+    """The payload as JSON data: the fields present, without the optional fields of the removed categories."""
     cats = payload_categories(payload)
     dropped = {f for c in remove for f in cats.optional.get(c, ())}
-    return payload.model_dump(mode="json", exclude=dropped, exclude_none=True)
+    present = {f for group in (cats.required, cats.optional) for names in group.values() for f in names}
+    return payload.model_dump(mode="json", include=present - dropped, exclude_none=True)
 
 
 def without(cats: PayloadCategories, removed: frozenset[str] | set[str]) -> PayloadCategories:
