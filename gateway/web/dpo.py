@@ -27,6 +27,9 @@ router = APIRouter(prefix="/ui")
 dpo = page_for(Role.DPO)
 DECISIONS = {"delivered": "zugestellt", "refused": "abgelehnt", "withheld": "zurückgehalten"}
 EVENTS = {"granted": "erteilt", "amended": "geändert", "revoked": "widerrufen"}
+READS = {"inbox_item": "Nachricht geöffnet", "document": "Dokument geöffnet", "timeline": "Fallverlauf geöffnet",
+         "access_report": "Auskunft nach Art. 15 erstellt"}
+KINDS = ("transfer", "consent", "access")
 RECORD_LABELS = {
     "kind": "Art", "recorded_at": "Zeitpunkt (UTC)", "transfer_id": "Übermittlung", "message_type": "Nachrichtenart",
     "sender_office": "Sendende Stelle", "sender_user": "Gesendet von", "recipient_office": "Empfangende Stelle",
@@ -36,7 +39,8 @@ RECORD_LABELS = {
     "reasons": "Gründe (Codes)", "payload_sha256": "SHA-256 des Inhalts", "event": "Ereignis", "office": "Stelle",
     "recorded_by": "Erfasst von", "municipality": "Gemeinde (AGS)", "provisions": "Umfang",
     "valid_from": "Gültig ab", "valid_until": "Gültig bis", "evidence_sha256": "Nachweis (SHA-256 des Formulars)",
-    "form_version": "Formularversion", "revocation_method": "Art des Widerrufs",
+    "form_version": "Formularversion", "revocation_method": "Art des Widerrufs", "read": "Lesevorgang",
+    "user": "Gelesen von", "roles": "Rollen", "document_sha256": "Dokument (SHA-256)",
 }
 FILTERS = ("person", "office", "purpose", "decision", "kind", "since", "until")
 
@@ -54,7 +58,7 @@ async def transfer_log(request: Request, actor: Actor = Depends(dpo)):
 
 def _log_page(request: Request, asked: dict, found: dict, errors: list[str] | None = None):
     return page(request, "audit_log.html", status_code=422 if errors else 200, title="Übermittlungsprotokoll",
-                asked=asked, found=found, errors=errors or [], decisions=DECISIONS, events=EVENTS)
+                asked=asked, found=found, errors=errors or [], decisions=DECISIONS, events=EVENTS, reads=READS)
 
 
 def _filter(asked: dict) -> LogFilter:
@@ -66,7 +70,7 @@ def _filter(asked: dict) -> LogFilter:
         person=asked["person"] or None, office=asked["office"] or None,
         purpose=Purpose(asked["purpose"]) if asked["purpose"] in Purpose._value2member_map_ else None,
         decision=Decision(asked["decision"]) if asked["decision"] in Decision._value2member_map_ else None,
-        kind=asked["kind"] if asked["kind"] in ("transfer", "consent") else "transfer",
+        kind=asked["kind"] if asked["kind"] in KINDS else "transfer",
         since=since, until=until + timedelta(days=1) if until else None)
 
 

@@ -12,6 +12,7 @@ from contracts.registry import by_model, dataschema_uri
 from services.audit import views
 from services.audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from services.audit.commands import AddCosignature, ReportAccess
+from services.audit.reads import log_reads, report_read
 from services.audit.note_keys import NoteError, NoteSigner, NoteVerifier
 from services.audit.record import rfc3339
 from services.audit.report_html import render
@@ -74,7 +75,7 @@ async def report_access(cmd: ReportAccess, actor: Actor, uow: HubUnitOfWork, sig
         if signed is not None:
             await uow.outbox.add(topics.AUDIT, *signed.message())
         report = await views.access_report(uow, cmd.person, utcnow(), views.scope(actor, directory))
-        await uow.commit()
+        await log_reads(uow, [report_read(actor, cmd.person)])  # commits
     if cmd.format == "html":
         return render(report, {o.id: o.name for o in directory.offices.values()})
     return report

@@ -121,13 +121,14 @@ class BoundLog:
 
 
 def _columns(seq: int, data: dict, raw: bytes) -> dict:
+    """The queryable columns: ``sender_office`` is the office that acted (sent, recorded a consent, read)."""
     transfer = data["kind"] == TransferLogRecord.KIND
     return {
         "seq": seq, "kind": data["kind"], "recorded_at": _time(data["recorded_at"]),
         "transfer_id": data.get("transfer_id"), "consent_id": data.get("consent_id"),
         "sender_office": data["sender_office"] if transfer else data["office"],
         "recipient_office": data.get("recipient_office"), "person": data["person"],
-        "purpose": data.get("purpose"), "decision": data.get("decision") if transfer else data["event"],
+        "purpose": data.get("purpose"), "decision": data.get("decision") if transfer else data.get("event"),
         "record": raw.decode(),
     }
 

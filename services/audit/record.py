@@ -102,7 +102,32 @@ class ConsentLogRecord:
         return d
 
 
-LogRecord = TransferLogRecord | ConsentLogRecord
+@dataclass(frozen=True)
+class AccessLogRecord:
+    """Someone read a transfer's content (an inbox item, a document, a case timeline) or a report
+    (Art. 15): who (user, role, office), what (the transfer, or the report's person), when."""
+
+    KIND: ClassVar[str] = "access"
+    recorded_at: datetime
+    read: str  # inbox_item | document | timeline | access_report
+    office: str  # the reading office
+    user: str
+    roles: tuple[str, ...]  # the reader's roles
+    person: str  # the hub's pseudonym here; the log stores the keyed one
+    transfer_id: str | None = None  # None for a report over many transfers
+    message_type: str = ""
+    purpose: str | None = None
+    document_sha256: str = ""  # the document read (its ciphertext's name), for ``read == "document"``
+
+    def to_dict(self) -> dict:
+        d = _shallow(self)
+        d["kind"] = self.KIND
+        d["recorded_at"] = rfc3339(self.recorded_at)
+        d["roles"] = sorted(self.roles)
+        return d
+
+
+LogRecord = TransferLogRecord | ConsentLogRecord | AccessLogRecord
 
 
 def canonical_bytes(record_dict: dict) -> bytes:

@@ -15,7 +15,10 @@ REASONS = {
     "consent_expired": "Einwilligung abgelaufen", "consent_not_yet_valid": "Einwilligung noch nicht gültig",
     "recipient_not_covered": "Empfänger nicht umfasst", "other_jurisdiction": "andere Zuständigkeit",
     "purpose_not_covered": "Zweck nicht umfasst", "category_not_covered": "Datenkategorie nicht umfasst",
+    "unknown_office": "Empfänger unbekannt", "no_competent_office": "keine zuständige Stelle",
 }
+READS = {"inbox_item": "Nachricht geöffnet", "document": "Dokument geöffnet", "timeline": "Fallverlauf geöffnet",
+         "access_report": "Auskunft nach Art. 15 erstellt"}
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:60em}
@@ -77,10 +80,20 @@ def _consent_rows(consents: list[dict], office_names: dict[str, str]) -> str:
     ) or "<tr><td colspan=5>Keine Einträge.</td></tr>"
 
 
+def _read_rows(reads: list[dict], office_names: dict[str, str]) -> str:
+    return "".join(
+        f"<tr><td>{_date(r['recorded_at'])}</td><td>{escape(READS.get(r['read'], r['read']))}</td>"
+        f"<td>{_office(office_names, r['office'])}</td><td>{escape(r['transfer_id'] or '–')}</td>"
+        f"<td class=small>{r['index']}</td></tr>"
+        for r in reads
+    ) or "<tr><td colspan=5>Keine Einträge.</td></tr>"
+
+
 def render(report: dict, office_names: dict[str, str]) -> str:
     """The access report (the DPO view's dict) as one HTML page; ``office_names`` by office id."""
     transfers = _transfer_rows(report["transfers"], office_names)
     consents = _consent_rows(report["consents"], office_names)
+    reads = _read_rows(report.get("reads", []), office_names)
     cp = report["checkpoint"]
     return f"""<!doctype html>
 <html lang="de"><head><meta charset="utf-8"><title>Auskunft nach Art. 15 DSGVO</title>
@@ -95,6 +108,8 @@ Nachrichten sind im Protokoll nicht gespeichert.</p>
 <th>Entfernte Datenkategorien</th><th>Einwilligung</th><th>Entscheidung</th><th>Nr.</th></tr>{transfers}</table>
 <h2>Ihre Einwilligungen</h2>
 <table><tr><th>Zeitpunkt</th><th>Vorgang</th><th>Einwilligung</th><th>Erfassende Stelle</th><th>Nr.</th></tr>{consents}</table>
+<h2>Wer Ihre Daten gelesen hat</h2>
+<table><tr><th>Zeitpunkt</th><th>Vorgang</th><th>Lesende Stelle</th><th>Übermittlung</th><th>Nr.</th></tr>{reads}</table>
 <h2>Nachweis</h2>
 <p class=small>Jeder Eintrag ist im manipulationssicheren Protokoll (Merkle-Baum nach RFC 9162) enthalten. Der
 signierte Prüfpunkt unten umfasst {cp['size']} Einträge; die maschinenlesbare Fassung dieser Auskunft

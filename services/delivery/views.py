@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.transfer import SealedPayloadV1
+from services.audit.reads import DOCUMENT, INBOX_ITEM, item_read, log_reads
 from services.crypto.errors import KeyDestroyed, SealBroken
 from services.directory.model import Directory
 from services.infrastructure.db import utcnow
@@ -32,10 +33,12 @@ async def inbox(uow: HubUnitOfWork, actor: Actor, unread_only: bool = False, lim
 
 async def item(uow: HubUnitOfWork, actor: Actor, transfer_id: str, keys: Keys, directory: Directory) -> dict:
     """One message with its payload, opened with the office's key and the person key the key service
-    releases against the consent it was delivered under (``services/keys/release.py``)."""
+    releases against the consent it was delivered under (``services/keys/release.py``); the read is
+    logged (who, when)."""
     async with uow:
         row = await own_item(uow, actor, transfer_id)
         payload = await opened_payload(uow, keys, directory, actor.office, row)
+        await log_reads(uow, [item_read(actor, INBOX_ITEM, row)])
     return {**summary(row), "payload": payload, "consent_id": row.consent_id,
             "consent_version": row.consent_version, "legal_basis": row.legal_basis}
 
@@ -52,7 +55,8 @@ async def opened_payload(uow: HubUnitOfWork, keys: Keys, directory: Directory, o
 
 async def document(uow: HubUnitOfWork, actor: Actor, transfer_id: str, sha256: str, keys: Keys,
                    directory: Directory) -> Document:
-    """A document copy named in a message this office received (and only then), opened like the item."""
+    """A document copy named in a message this office received (and only then), opened like the item;
+    the read is logged."""
     async with uow:
         row = await own_item(uow, actor, transfer_id)
         sealed = await uow.sealed_documents.sealed(transfer_id, sha256)
@@ -64,6 +68,7 @@ async def document(uow: HubUnitOfWork, actor: Actor, transfer_id: str, sha256: s
             content = await open_token(sealed.decode(), keys.ring(actor.office, now), keys.person_keys(uow),
                                        row.person)
         media_type = await uow.checklists.media_type_of(sha256)
+        await log_reads(uow, [item_read(actor, DOCUMENT, row, sha256)])
     return Document(content, media_type)
 
 

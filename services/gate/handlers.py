@@ -13,10 +13,12 @@ from contracts.agency import OfficeKind
 from contracts.consent import RecipientSpec
 from contracts.purposes import Purpose
 from contracts.transfer import TransferStatus
+from services.audit.record import TransferLogRecord
 from services.checklists import views as checklists
 from services.directory.model import Directory
 from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
-from services.gate.requests import Outcome, Outgoing, decide_requests, outgoing, resolve_recipient, seal_accepted
+from services.gate.requests import (Decided, Outcome, Outgoing, RecipientUnresolved, decide_requests, outgoing,
+                                    resolve_recipient, seal_accepted, unresolved_refusal)
 from services.infrastructure import metrics
 from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
@@ -30,17 +32,29 @@ OPEN_ITEMS_NOT_ACCEPTED = {"code": "open_items_not_accepted",
 async def send(cmd: SendTransfer, actor: Actor, uow: HubUnitOfWork, directory: Directory, keys: Keys) -> Outcome:
     """A referral as the case manager wrote it; with ``precheck_id`` a pre-checked referral that
     carries the stored checklist snapshot and its documents."""
-    return (await send_many([(cmd, actor)], uow, directory, keys))[0]
+    (result,) = await send_many([(cmd, actor)], uow, directory, keys)
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 async def send_many(items: list[tuple[SendTransfer, Actor]], uow: HubUnitOfWork, directory: Directory,
-                    keys: Keys) -> list[Outcome]:
+                    keys: Keys) -> list[Outcome | RecipientUnresolved]:
+    """Each referral's outcome, or the error of one refused before the gate (no recipient office:
+    logged in the same unit of work; the group commit raises it to its caller)."""
     async with uow:
-        outgoing_ = [(actor, await _with_precheck(uow, actor, cmd, directory)) for cmd, actor in items]
-        outcomes = await _submit(uow, outgoing_, directory, keys)
+        resolved, unresolved = [], {}
+        for i, (cmd, actor) in enumerate(items):
+            try:
+                resolved.append((actor, await _with_precheck(uow, actor, cmd, directory)))
+            except RecipientUnresolved as exc:
+                unresolved[i] = (exc, unresolved_refusal(actor, exc, person=cmd.person, purpose=cmd.purpose.value,
+                                                         message_type=cmd.message_type, recipient=cmd.recipient))
+        outcomes = iter(await _submit(uow, resolved, directory, keys, [r for _, r in unresolved.values()]))
         await uow.commit()
-    _count(outcomes)
-    return outcomes
+    results = [unresolved[i][0] if i in unresolved else next(outcomes) for i in range(len(items))]
+    _count([r for r in results if isinstance(r, Outcome)])
+    return results
 
 
 def _count(outcomes: list[Outcome]) -> None:
@@ -67,11 +81,18 @@ async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directo
 async def notify_naturalisation(cmd: SendNaturalisationNotice, actor: Actor, uow: HubUnitOfWork,
                                 directory: Directory, keys: Keys) -> Outcome:
     """To the immigration office competent for the person's municipality (a statutory route)."""
-    spec = RecipientSpec(kind=OfficeKind.ABH)
-    out = Outgoing(person=cmd.person, municipality=cmd.municipality, recipient=spec,
-                   recipient_office=resolve_recipient(spec, cmd.municipality, directory),
-                   purpose=Purpose.EINBUERGERUNG.value, message_type="notice.einbuergerung.v1", payload=cmd.payload)
+    spec, purpose, message_type = (RecipientSpec(kind=OfficeKind.ABH), Purpose.EINBUERGERUNG.value,
+                                   "notice.einbuergerung.v1")
     async with uow:
+        try:
+            office = resolve_recipient(spec, cmd.municipality, directory)
+        except RecipientUnresolved as exc:
+            await uow.log.stage_append([unresolved_refusal(actor, exc, person=cmd.person, purpose=purpose,
+                                                           message_type=message_type, recipient=spec)])
+            await uow.commit()
+            raise
+        out = Outgoing(person=cmd.person, municipality=cmd.municipality, recipient=spec, recipient_office=office,
+                       purpose=purpose, message_type=message_type, payload=cmd.payload)
         (outcome,) = await _submit(uow, [(actor, out)], directory, keys)
         await uow.commit()
     _count([outcome])
@@ -90,13 +111,14 @@ async def _with_precheck(uow: HubUnitOfWork, actor: Actor, cmd: SendTransfer, di
 
 
 async def _submit(uow: HubUnitOfWork, items: list[tuple[Actor, Outgoing]], directory: Directory,
-                  keys: Keys) -> list[Outcome]:
+                  keys: Keys, refused_before: list[TransferLogRecord] = ()) -> list[Outcome]:
     """Decide each transfer and stage what that writes (written as one statement at the commit; a
-    refusal's log append takes the log head)."""
-    decided = await decide_requests(uow.consents, items, directory)
+    refusal's log append takes the log head; ``refused_before``: records of requests refused before
+    the gate, in the same append)."""
+    decided = await decide_requests(uow.consents, items, directory) if items else Decided([], [], [], [])
     await seal_accepted(decided, uow, keys)
     uow.sealed_documents.add(decided.documents)
     uow.transfers.add_many(decided.rows)
-    await uow.log.stage_append(decided.records)
+    await uow.log.stage_append([*refused_before, *decided.records])
     await uow.outbox.add_many(decided.messages)
     return decided.outcomes

@@ -53,6 +53,15 @@ class Outgoing:
     policy_reasons: tuple[dict, ...] = ()  # office policy refusals found before the consent check
 
 
+class RecipientUnresolved(InvalidInput):
+    """Refused before the gate: the named office is unknown, or no office of the kind is competent for
+    the municipality. The sender gets the 422 as before; the refusal is logged (``unresolved_refusal``)."""
+
+    def __init__(self, message: str, field: str, reason: str):
+        super().__init__(message, field=field)
+        self.reason = reason  # a reason code for the log: unknown_office | no_competent_office
+
+
 def resolve_recipient(recipient: RecipientSpec, municipality: str, directory: Directory) -> str:
     """The named office, or the office of that kind competent for the person's municipality."""
     try:
@@ -60,10 +69,20 @@ def resolve_recipient(recipient: RecipientSpec, municipality: str, directory: Di
             return directory.office(recipient.office).id
         return directory.resolve(recipient.kind, municipality).id
     except UnknownOffice:
-        raise InvalidInput("Unbekannte Stelle.", field="recipient.office") from None
+        raise RecipientUnresolved("Unbekannte Stelle.", "recipient.office", "unknown_office") from None
     except NoCompetentOffice:
-        raise InvalidInput("Für diese Gemeinde ist keine zuständige Stelle dieser Art bekannt.",
-                           field="municipality") from None
+        raise RecipientUnresolved("Für diese Gemeinde ist keine zuständige Stelle dieser Art bekannt.",
+                                  "municipality", "no_competent_office") from None
+
+
+def unresolved_refusal(actor: Actor, exc: RecipientUnresolved, *, person: str, purpose: str, message_type: str,
+                       recipient: RecipientSpec) -> TransferLogRecord:
+    """The log record of a request refused before the gate: no transfer row, no payload, no message;
+    the recipient as named (an office id that may be unknown), or none for a kind."""
+    return TransferLogRecord(
+        recorded_at=utcnow(), transfer_id=f"t-{uuid.uuid4().hex}", message_type=message_type,
+        sender_office=actor.office, sender_user=actor.user, recipient_office=recipient.office or "", person=person,
+        purpose=purpose, decision=DecisionKind.REFUSED.value, stage="request", reasons=(exc.reason,))
 
 
 def outgoing(cmd: SendTransfer, directory: Directory) -> Outgoing:

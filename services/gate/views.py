@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.audit.reads import TIMELINE, item_read, log_reads
 from services.delivery.views import opened_payload
 from services.directory.model import Directory
 from services.kernel.errors import NotFound, ServiceError
@@ -29,11 +30,14 @@ async def status(uow: HubUnitOfWork, actor: Actor, transfer_id: str) -> dict:
 async def timeline(uow: HubUnitOfWork, actor: Actor, person: str, today: date, keys: Keys,
                    directory: Directory) -> dict:
     """What the office sent and received about the person; what it received is opened like an inbox
-    item (an item the key service no longer releases shows why instead of its payload)."""
+    item (an item the key service no longer releases shows why instead of its payload); each item
+    opened is a read the log records."""
     async with uow:
         sent = await uow.transfers.sent_by(actor.office, person)
         received = [(r, await _opened(uow, keys, directory, actor.office, r))
                     for r in await uow.inbox.of_person(actor.office, person)]
+        await log_reads(uow, [item_read(actor, TIMELINE, r) for r, opened in received
+                              if opened["payload"] is not None])
     events = [{
         "at": t.requested_at, "direction": "sent", "transfer_id": t.id, "message_type": t.message_type,
         "office": t.recipient_office, "status": t.status, "in_reply_to": t.in_reply_to, "purpose": t.purpose,

@@ -3,7 +3,8 @@ one unit of work (for the referrals: one consent query, one write, one commit), 
 answered after that commit. A writer that finds commands waiting lingers a moment (``linger``, 4 ms
 by default) for more to join, unless the group is full; what arrives while it commits forms the next
 group. A group that fails for any reason but a transient one is handled again one by one, so a
-command fails only by its own fault.
+command fails only by its own fault. A handler may answer a command with an exception (a request it
+refused and logged in the committed group): its caller gets it raised.
 
 Measured on Apache Kafka, 200 referrals/s offered (docs/benchmarks.md): saturation 576 vs 340
 transfers/s and p50 54 vs 149 ms with vs without the linger.
@@ -87,7 +88,11 @@ class GroupCommit:
             _fail(group, exc if isinstance(exc, Exception) else RuntimeError("shutting down"))
             raise
         for (_, _, future, _), result in zip(group, results):
-            if not future.done():
+            if future.done():
+                continue
+            if isinstance(result, Exception):  # the command's own fault, answered after the commit (logged)
+                future.set_exception(result)
+            else:
                 future.set_result(result)
 
     def _traces(self, group: list[Pending]) -> dict:
