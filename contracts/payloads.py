@@ -11,6 +11,7 @@ from contracts.base import ContractInfo
 from contracts.checklist import PrecheckedReferralV1
 from contracts.feedback import ErgebnisV1, NachforderungV1, NichtZustaendigV1, SachstandV1, TerminV1
 from contracts.notice import EinbuergerungsmitteilungV1
+from contracts.rectification import RectificationV1
 from contracts.referral import ReferralV1
 
 PAYLOADS: tuple[ContractInfo, ...] = (
@@ -22,6 +23,7 @@ PAYLOADS: tuple[ContractInfo, ...] = (
     ContractInfo("de.nrw.kim.feedback.sachstand.v1", SachstandV1, "feedback-sachstand.v1.json"),
     ContractInfo("de.nrw.kim.feedback.ergebnis.v1", ErgebnisV1, "feedback-ergebnis.v1.json"),
     ContractInfo("de.nrw.kim.feedback.nicht-zustaendig.v1", NichtZustaendigV1, "feedback-nicht-zustaendig.v1.json"),
+    ContractInfo("de.nrw.kim.rectification.v1", RectificationV1, "rectification.v1.json"),  # Art. 16 DSGVO
 )
 
 PAYLOAD_CONTRACTS: dict[str, type[BaseModel]] = {info.message_type: info.model for info in PAYLOADS}

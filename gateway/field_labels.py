@@ -63,6 +63,10 @@ LABELS: dict[str, str] = {
     "documents.sha256": "SHA-256-Prüfsumme der Unterlage",
     "in_reply_to": "Übermittlung, auf die geantwortet wird",
     "naturalised_on": "Tag der Aushändigung der Einbürgerungsurkunde",
+    # a rectification (Art. 16 DSGVO): the corrected fields at the body's top
+    "explanation": "Erläuterung der Berichtigung",
+    "rectifications:reason": "Anlass der Überleitung",
+    "rectifications:person": "Angaben zur Person",
     # replies of the receiving office
     "items": "Angeforderte Unterlagen",
     "items.item_id": "Checklisten-Punkt",

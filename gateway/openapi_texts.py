@@ -29,6 +29,7 @@ SUMMARIES = {
     ("get", "/persons/{person}/consents"): "Einwilligungen einer Person",
     ("post", "/transfers"): "Übermittlung senden (Einwilligung wird sofort geprüft)",
     ("get", "/transfers/{transfer_id}"): "Stand einer Übermittlung",
+    ("post", "/transfers/{transfer_id}/rectifications"): "Berichtigung (Art. 16 DSGVO) an die empfangende Stelle senden",
     ("post", "/notices/einbuergerung"): "Einbürgerungsmitteilung an die Ausländerbehörde (kraft Gesetzes)",
     ("get", "/persons/{person}/timeline"): "Verlauf einer Person mit offenen Aufgaben",
     ("get", "/inbox"): "Posteingang der Stelle",

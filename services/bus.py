@@ -24,7 +24,7 @@ from services.consent.commands import AmendConsent, RecordConsent, RevokeConsent
 from services.delivery import handlers as delivery
 from services.delivery.commands import ConfirmReceipt
 from services.gate import handlers as gate
-from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
+from services.gate.commands import Reply, SendNaturalisationNotice, SendRectification, SendTransfer
 from services.infrastructure.group_commit import GroupCommit
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
@@ -43,6 +43,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     SendTransfer: gate.send,
     Reply: gate.reply,
     SendNaturalisationNotice: gate.notify_naturalisation,
+    SendRectification: gate.rectify,
 }
 # Commands gathered into groups: the handler for a group, given [(command, actor)] and one unit of work.
 BATCHED: dict[type, Callable[..., Awaitable[list[Any]]]] = {

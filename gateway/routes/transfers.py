@@ -2,8 +2,9 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StringConstraints, create_model
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model
 
 from contracts.agency import MUNICIPALITY_PATTERN
 from contracts.base import Contract
@@ -11,12 +12,13 @@ from contracts.consent import PERSON_PATTERN
 from contracts.feedback import REPLY
 from contracts.payloads import FEEDBACK
 from contracts.notice import EinbuergerungsmitteilungV1
+from contracts.rectification import RectificationV1
 from contracts.transfer import TransferStatus
 from gateway.auth import require
 from gateway.deps import bus, directory, keys, new_uow
 from gateway.problems import problem
 from services.gate import views
-from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
+from services.gate.commands import Reply, SendNaturalisationNotice, SendRectification, SendTransfer
 from services.gate.requests import Outcome
 from services.infrastructure.db import utcnow
 from services.kernel.identity import Actor, Role
@@ -59,6 +61,23 @@ async def send_transfer(body: SendTransfer, request: Request, actor: Actor = Dep
 @router.get("/transfers/{transfer_id}")
 async def transfer_status(transfer_id: str, request: Request, actor: Actor = Depends(sender)):
     return await views.status(new_uow(request), actor, transfer_id)
+
+
+# The body of a rectification: its contract without ``corrects`` (the path names the transfer corrected).
+RectificationBody = create_model("Rectification", __base__=Contract, **{
+    name: (f.annotation, f) for name, f in RectificationV1.model_fields.items() if name != "corrects"})
+
+
+@router.post("/transfers/{transfer_id}/rectifications", status_code=202,
+             responses={403: {"description": "Not covered: reasons named"}})
+async def rectify(body: RectificationBody, request: Request, transfer_id: ReplyTo,  # type: ignore[valid-type]
+                  actor: Actor = Depends(require(Role.CASE_MANAGER))):
+    """Art. 16 DSGVO: the corrected fields of a delivered transfer, to the office that received it."""
+    try:
+        payload = RectificationV1(**body.model_dump(exclude_unset=True), corrects=transfer_id)
+    except ValidationError as exc:  # nothing corrected: named like any invalid body
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)])
+    return outcome_response(await bus(request).handle(SendRectification(payload), actor))
 
 
 def _reply_route(kind: str, message_type: str, contract: type[BaseModel]) -> None:

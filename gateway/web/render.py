@@ -24,7 +24,7 @@ MESSAGE_TYPES = {"referral.v1": "Überleitung", "prechecked-referral.v1": "Vorge
                  "notice.einbuergerung.v1": "Einbürgerungsmitteilung",
                  "feedback.nachforderung.v1": "Nachforderung", "feedback.termin.v1": "Termin",
                  "feedback.sachstand.v1": "Sachstand", "feedback.ergebnis.v1": "Ergebnis",
-                 "feedback.nicht-zustaendig.v1": "Nicht zuständig"}
+                 "feedback.nicht-zustaendig.v1": "Nicht zuständig", "rectification.v1": "Berichtigung (Art. 16 DSGVO)"}
 ROLES = {Role.CASE_MANAGER: "Fallmanagement", Role.CLERK: "Sachbearbeitung", Role.DPO: "Datenschutz",
          Role.ADMIN: "Administration"}
 DIRECTIONS = {"outbound": "an diese Stelle senden", "inbound": "von dieser Stelle Antworten empfangen",

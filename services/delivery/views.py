@@ -34,13 +34,16 @@ async def inbox(uow: HubUnitOfWork, actor: Actor, unread_only: bool = False, lim
 async def item(uow: HubUnitOfWork, actor: Actor, transfer_id: str, keys: Keys, directory: Directory) -> dict:
     """One message with its payload, opened with the office's key and the person key the key service
     releases against the consent it was delivered under (``services/keys/release.py``); the read is
-    logged (who, when)."""
+    logged (who, when). ``corrects``: the item a rectification (Art. 16 DSGVO) corrects;
+    ``rectifications``: those of this item delivered here."""
     async with uow:
         row = await own_item(uow, actor, transfer_id)
         payload = await opened_payload(uow, keys, directory, actor.office, row)
+        rectifications = await uow.transfers.rectifications_of(transfer_id, actor.office)
         await log_reads(uow, [item_read(actor, INBOX_ITEM, row)])
     return {**summary(row), "payload": payload, "consent_id": row.consent_id,
-            "consent_version": row.consent_version, "legal_basis": row.legal_basis}
+            "consent_version": row.consent_version, "legal_basis": row.legal_basis,
+            "corrects": payload.get("corrects"), "rectifications": rectifications}
 
 
 async def opened_payload(uow: HubUnitOfWork, keys: Keys, directory: Directory, office: str, row) -> dict:

@@ -9,6 +9,7 @@ from contracts.base import Contract
 from contracts.consent import PERSON_PATTERN, RecipientSpec
 from contracts.notice import EinbuergerungsmitteilungV1
 from contracts.purposes import Purpose
+from contracts.rectification import RectificationV1
 from contracts.referral import ReferralV1
 
 
@@ -42,3 +43,11 @@ class SendNaturalisationNotice:
     person: str
     municipality: str
     payload: EinbuergerungsmitteilungV1
+
+
+@dataclass(frozen=True)
+class SendRectification:
+    """Art. 16 DSGVO: the sending office corrects a transfer it sent and that was delivered
+    (``payload.corrects``), to the office that received it."""
+
+    payload: RectificationV1

@@ -16,7 +16,7 @@ from contracts.transfer import TransferStatus
 from services.audit.record import TransferLogRecord
 from services.checklists import views as checklists
 from services.directory.model import Directory
-from services.gate.commands import Reply, SendNaturalisationNotice, SendTransfer
+from services.gate.commands import Reply, SendNaturalisationNotice, SendRectification, SendTransfer
 from services.gate.requests import (Decided, Outcome, Outgoing, RecipientUnresolved, decide_requests, outgoing,
                                     resolve_recipient, seal_accepted, unresolved_refusal)
 from services.infrastructure import metrics
@@ -25,6 +25,7 @@ from services.kernel.identity import Actor
 from services.keys.holder import Keys
 from services.unit_of_work import HubUnitOfWork
 
+RECTIFICATION = "rectification.v1"
 OPEN_ITEMS_NOT_ACCEPTED = {"code": "open_items_not_accepted",
                            "message": "Die empfangende Stelle nimmt nur vollständig vorgeprüfte Fälle an."}
 
@@ -73,6 +74,25 @@ async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directo
             person=original.person, municipality=original.municipality,
             recipient=RecipientSpec(office=original.sender_office), recipient_office=original.sender_office,
             purpose=original.purpose, message_type=cmd.message_type, payload=cmd.payload))], directory, keys)
+        await uow.commit()
+    _count([outcome])
+    return outcome
+
+
+async def rectify(cmd: SendRectification, actor: Actor, uow: HubUnitOfWork, directory: Directory,
+                  keys: Keys) -> Outcome:
+    """Art. 16 DSGVO: a correction of a transfer this office sent and that was delivered, to the office
+    that received it, for the original's purpose; through the gate like the original (consent, then
+    minimised and sealed). Several offices that received the same wrong data get one each."""
+    async with uow:
+        original = await uow.transfers.get(cmd.payload.corrects)
+        if original is None or original.sender_office != actor.office or original.status not in (
+                TransferStatus.DELIVERED, TransferStatus.RECEIVED):
+            raise NotFound("Übermittlung nicht gefunden.", field="transfer_id")
+        (outcome,) = await _submit(uow, [(actor, Outgoing(
+            person=original.person, municipality=original.municipality,
+            recipient=RecipientSpec.model_validate(original.recipient), recipient_office=original.recipient_office,
+            purpose=original.purpose, message_type=RECTIFICATION, payload=cmd.payload))], directory, keys)
         await uow.commit()
     _count([outcome])
     return outcome

@@ -44,3 +44,10 @@ class TransferRepository:
     async def sent_by(self, office: str, person: str) -> list:
         return (await self.conn.execute(select(transfers).where(transfers.c.sender_office == office,
                                                                 transfers.c.person == person))).all()
+
+    async def rectifications_of(self, transfer_id: str, office: str) -> list[str]:
+        """The rectifications (Art. 16 DSGVO) of ``transfer_id`` delivered to ``office``, oldest first."""
+        t = transfers
+        return list((await self.conn.execute(select(t.c.id).where(
+            t.c.in_reply_to == transfer_id, t.c.message_type == "rectification.v1", t.c.recipient_office == office,
+            t.c.status.in_(("delivered", "received"))).order_by(t.c.requested_at))).scalars())

@@ -164,7 +164,7 @@ def _row(transfer_id: str, actor: Actor, out: Outgoing, ev: Evaluation, status: 
         reasons=ev.reasons(), consent_id=d.consent_id, consent_version=d.consent_version,
         categories=sorted(d.sent_categories), removed_categories=sorted(d.removed_categories),
         payload_sha256=payload_sha256, requested_at=now, updated_at=now,
-        in_reply_to=getattr(out.payload, "in_reply_to", None),
+        in_reply_to=getattr(out.payload, "in_reply_to", None) or getattr(out.payload, "corrects", None),
     )
 
 

@@ -23,6 +23,7 @@ transfers = Table(
     Column("payload_sha256", String(64), nullable=False),
     Column("requested_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    Column("in_reply_to", String(40), nullable=True),  # the transfer this one answers
+    Column("in_reply_to", String(40), nullable=True),  # the transfer this one answers (or corrects)
     Index("ix_transfers_sender_office", "sender_office", "requested_at"),
+    Index("ix_transfers_in_reply_to", "in_reply_to"),
 )
