@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.e2e.conftest import assert_problem, consent_body, referral, wait_for
+from tests.e2e.test_web_session import signed_in
 
 NOWHERE = "05999999"  # a well-formed municipality no office is competent for
 
@@ -59,6 +60,9 @@ def test_the_dpo_sees_who_opened_an_item_and_when(hub, cm, dpo):
     assert report.status_code == 200, report.text
     assert [r["read"] for r in report.json()["reads"]] == ["inbox_item"]
     assert [r["read"] for r in _log(dpo, person, "access")] == ["inbox_item", "access_report"]
+    with signed_in(hub, "dpo") as page:  # the DPO's web page: "Lesezugriffe"
+        shown = page.get("/ui/protokoll", params={"kind": "access", "person": person})
+    assert shown.status_code == 200 and "Nachricht geöffnet" in shown.text and "clerk.troisdorf-abh" in shown.text
 
 
 def test_an_unsent_urgency_is_not_named_as_uncovered(cm):
@@ -82,6 +86,9 @@ def test_a_rectification_reaches_the_office_linked_to_the_original_and_the_dpo_s
         assert (item["message_type"], item["corrects"]) == ("rectification.v1", original)
         assert item["payload"]["person"]["family_name"] == "Kaya" and "health_notes" not in item["payload"]
         assert clerk.get(f"/inbox/{original}").json()["rectifications"] == [rectification]
+    with signed_in(hub, "clerk.troisdorf-abh") as page:  # the clerk's web page links both ways
+        assert f'href="/ui/posteingang/{original}"' in page.get(f"/ui/posteingang/{rectification}").text
+        assert f'href="/ui/posteingang/{rectification}"' in page.get(f"/ui/posteingang/{original}").text
     record = next(r for r in _log(dpo, person) if r["transfer_id"] == rectification)
     assert (record["message_type"], record["decision"]) == ("rectification.v1", "delivered")
     assert record["categories_removed"] == ["besondere_kategorien"] and "Kaya" not in str(record)
