@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from contracts.envelope import Envelope
+from contracts.notice import EinbuergerungsmitteilungV1
 from contracts.transfer import TransferRequestedV2
 from services.audit import handlers as audit
 from services.audit.commands import ReportAccess
 from services.audit.note_keys import NoteSigner
+from services.audit.report_html import render
 from services.audit.tables import transfer_log
 from services.delivery import views as inbox
 from services.gate import handlers, views as gate_views
@@ -95,8 +98,7 @@ async def test_a_naturalisation_notice_without_a_competent_office_is_logged(priv
     assert (record["message_type"], record["reasons"]) == ("notice.einbuergerung.v1", ["no_competent_office"])
 
 
-def _notice():
-    from contracts.notice import EinbuergerungsmitteilungV1
+def _notice() -> EinbuergerungsmitteilungV1:
     return EinbuergerungsmitteilungV1.model_validate({"person": {"given_name": "Amina"},
                                                       "naturalised_on": "2025-03-01"})
 
@@ -138,7 +140,7 @@ async def test_opening_a_document_is_logged(engine):
 
 async def test_a_case_timeline_logs_each_item_it_opens(private_engine, directory):
     _, person, transfer_id = await _delivered(private_engine, directory)
-    await gate_views.timeline(uow(private_engine), CLERK, person, __import__("datetime").date.today(), make_keys(),
+    await gate_views.timeline(uow(private_engine), CLERK, person, date.today(), make_keys(),
                               directory)
     [read] = await _records(private_engine, person, "access")
     assert (read["read"], read["transfer_id"]) == ("timeline", transfer_id)
@@ -151,6 +153,8 @@ async def test_the_access_report_is_logged_and_lists_the_reads(private_engine, d
     report = await audit.report_access(ReportAccess(person=person), DPO, uow(private_engine), signer, Settings(),
                                        directory)
     assert [r["read"] for r in report["reads"]] == ["inbox_item"]
+    page = render(report, {"troisdorf-abh": "Ausländerbehörde Troisdorf"})
+    assert "Wer Ihre Daten gelesen hat" in page and "Nachricht geöffnet" in page and "Ausländerbehörde Troisdorf" in page
     reads = await _records(private_engine, person, "access")
     assert [(r["read"], r["user"], r["transfer_id"]) for r in reads] == [
         ("inbox_item", "clerk.troisdorf-abh", transfer_id), ("access_report", "dpo.rsk", None)]
