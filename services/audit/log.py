@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.audit import merkle
-from services.audit.record import LogRecord, TransferLogRecord, canonical_json
+from services.audit.record import ConsentLogRecord, LogRecord, canonical_json
 from services.audit.tables import log_head, merkle_nodes, transfer_log
 from services.infrastructure import bulk
 from services.infrastructure.db import utcnow
@@ -121,13 +121,13 @@ class BoundLog:
 
 
 def _columns(seq: int, data: dict, raw: bytes) -> dict:
-    transfer = data["kind"] == TransferLogRecord.KIND
+    consent = data["kind"] == ConsentLogRecord.KIND  # transfers and revocations name sender and decision
     return {
         "seq": seq, "kind": data["kind"], "recorded_at": _time(data["recorded_at"]),
         "transfer_id": data.get("transfer_id"), "consent_id": data.get("consent_id"),
-        "sender_office": data["sender_office"] if transfer else data["office"],
+        "sender_office": data["office"] if consent else data["sender_office"],
         "recipient_office": data.get("recipient_office"), "person": data["person"],
-        "purpose": data.get("purpose"), "decision": data.get("decision") if transfer else data["event"],
+        "purpose": data.get("purpose"), "decision": data["event"] if consent else data.get("decision"),
         "record": raw.decode(),
     }
 
