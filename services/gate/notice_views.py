@@ -1,5 +1,5 @@
 """Revocation notices as the hub sees them: the data-protection officer's list (their controller's
-offices, as sender or as recipient) and the case manager's open confirmations (``views.timeline``)."""
+offices, as sender or as recipient) and the confirmations the case manager waits for (``views.timeline``)."""
 from __future__ import annotations
 
 from services.audit.views import scope
@@ -18,8 +18,8 @@ async def for_dpo(uow: HubUnitOfWork, actor: Actor, directory: Directory, state:
     return {"notices": grouped(rows)}
 
 
-def open_tasks(rows: list) -> list[dict]:
-    """The case manager's open tasks: notices the notified office has not confirmed yet."""
-    return [{"task": "widerrufshinweis", "notice_id": n["notice_id"], "office": n["office"], "change": n["change"],
-             "issued_at": n["issued_at"], "transfers": [t["transfer_id"] for t in n["transfers"]]}
+def open_confirmations(rows: list) -> list[dict]:
+    """What the case manager waits for: notices the notified office has not confirmed yet."""
+    return [{"notice_id": n["notice_id"], "office": n["office"], "change": n["change"], "issued_at": n["issued_at"],
+             "transfers": [t["transfer_id"] for t in n["transfers"]]}
             for n in grouped(rows) if n["state"] == "open"]

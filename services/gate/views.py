@@ -6,7 +6,7 @@ from datetime import date
 
 from services.delivery.notices import grouped
 from services.delivery.views import opened_payload
-from services.gate.notice_views import open_tasks
+from services.gate.notice_views import open_confirmations
 from services.directory.model import Directory
 from services.kernel.errors import NotFound, ServiceError
 from services.kernel.identity import Actor
@@ -54,9 +54,8 @@ async def timeline(uow: HubUnitOfWork, actor: Actor, person: str, today: date, k
             deadline = date.fromisoformat(payload["deadline"])
             tasks.append({"task": "nachforderung", "transfer_id": r.transfer_id, "from_office": r.sender_office,
                           "purpose": r.purpose, "note": payload.get("note"), "items": payload["items"], "deadline": deadline, "overdue": deadline < today})
-    tasks += open_tasks(notices)  # revocation notices still unconfirmed by the office notified
     return {"person": person, "office": actor.office, "events": events, "open_tasks": tasks,
-            "revocation_notices": grouped(notices)}
+            "open_confirmations": open_confirmations(notices), "revocation_notices": grouped(notices)}
 
 
 async def _opened(uow: HubUnitOfWork, keys: Keys, directory: Directory, office: str, row) -> dict:

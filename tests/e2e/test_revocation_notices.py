@@ -31,8 +31,8 @@ def test_revoke_notice_refused_read_confirm_deleted_and_the_dpo_sees_it_closed(h
         refused = assert_problem(clerk.get(f"/inbox/{transfer_id}"), 403)
         assert refused["notice_id"] == notice["notice_id"] and notice["notice_id"] in refused["detail"]
         assert other.get(f"/revocation-notices/{notice['notice_id']}").status_code == 404
-        tasks = cm.get(f"/persons/{person}/timeline").json()["open_tasks"]
-        assert [(t["task"], t["notice_id"]) for t in tasks] == [("widerrufshinweis", notice["notice_id"])]
+        waiting = cm.get(f"/persons/{person}/timeline").json()["open_confirmations"]
+        assert [(w["notice_id"], w["office"]) for w in waiting] == [(notice["notice_id"], "troisdorf-abh")]
         assert notice["notice_id"] in str(dpo.get("/audit/revocation-notices", params={"state": "open"}).json())
 
         url = f"/revocation-notices/{notice['notice_id']}/confirmation"
@@ -47,7 +47,7 @@ def test_revoke_notice_refused_read_confirm_deleted_and_the_dpo_sees_it_closed(h
     closed = wait_for(lambda: [n for n in dpo.get("/audit/revocation-notices").json()["notices"]
                                if n["notice_id"] == notice["notice_id"] and n["state"] == "deleted"], timeout=30)
     assert closed[0]["confirmed_by"] == "clerk.troisdorf-abh"
-    assert cm.get(f"/persons/{person}/timeline").json()["open_tasks"] == []
+    assert cm.get(f"/persons/{person}/timeline").json()["open_confirmations"] == []
     log = dpo.get("/audit/transfers", params={"person": person, "kind": "revocation"}).json()["records"]
     assert [r["decision"] for r in log] == ["notice_sent", "confirmed_deleted"]
     with hub.client("dpo.me") as other_dpo:  # another controller's DPO sees none of it

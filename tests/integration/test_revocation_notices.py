@@ -205,9 +205,8 @@ async def test_confirmed_deletion_removes_the_content_and_closes_the_notice_at_t
         await _confirm(engine, JOBCENTER, listed["notice_id"], "deleted")
     with pytest.raises(Forbidden, match="Widerrufshinweis"):
         await _read(engine, directory, transfer_id)
-    [task] = (await _timeline(engine, directory, person))["open_tasks"]  # the case manager's open task
-    assert (task["task"], task["notice_id"], task["office"]) == ("widerrufshinweis", listed["notice_id"],
-                                                                  "troisdorf-abh")
+    [waiting] = (await _timeline(engine, directory, person))["open_confirmations"]  # the case manager's view
+    assert (waiting["notice_id"], waiting["office"]) == (listed["notice_id"], "troisdorf-abh")
 
     await _confirm(engine, CLERK, listed["notice_id"], "deleted")
     with pytest.raises(Conflict, match="bereits beantwortet"):
@@ -226,7 +225,7 @@ async def test_confirmed_deletion_removes_the_content_and_closes_the_notice_at_t
     assert (await _dpo_states(engine, directory, DPO_ME, person)) == []  # another controller's
     assert [r["decision"] for r in await _revocation_log(engine, consent_id)] == ["notice_sent", "confirmed_deleted"]
     timeline = await _timeline(engine, directory, person)
-    assert timeline["open_tasks"] == [] and timeline["revocation_notices"][0]["state"] == "deleted"
+    assert timeline["open_confirmations"] == [] and timeline["revocation_notices"][0]["state"] == "deleted"
 
 
 async def test_kept_on_a_legal_basis_reads_again_and_the_hub_logs_the_basis(private_engine, directory):
