@@ -16,7 +16,10 @@ from contracts.consent import ConsentTerms, RevocationMethod
 from contracts.envelope import Envelope
 from contracts.revocation import RevocationConfirmationV1, RevocationNoticeV1
 from services.audit.tables import transfer_log
+from services.checklists import handlers as checklist_handlers
+from services.checklists.commands import UploadDocument
 from services.delivery import consumer as delivery_consumer
+from services.delivery import views
 from services.delivery import handlers as delivery_handlers
 from services.delivery import notice_views
 from services.delivery.commands import ConfirmNotice
@@ -29,11 +32,13 @@ from services.infrastructure import topics
 from services.infrastructure.consumer import Message
 from services.infrastructure.errors import PermanentError
 from services.infrastructure.tables import outbox
+from services.keys.tables import transfer_documents
 from services.kernel.errors import Conflict, Forbidden, Gone, NotFound
 from services.kernel.identity import Actor, Role
 from services.unit_of_work import HubUnitOfWork
 from tests.conftest import make_keys
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
+from tests.integration.test_checklists_service import PDF
 from tests.integration.test_gate_worker import AUDIT, CM, TROISDORF
 from tests.integration.test_sealed_transfers import CLERK, _read
 from tests.support import consents, gate
@@ -56,8 +61,8 @@ def terms(abh: list[str], jobcenter: list[str] | None = None) -> ConsentTerms:
                      "language": "de"}})
 
 
-def referral(person: str, recipient: dict, with_person: bool = True) -> SendTransfer:
-    payload = {"reason": "Prüfung § 25b AufenthG", "requested_action": "Beratungstermin anbieten"}
+def referral(person: str, recipient: dict, with_person: bool = True, **extra) -> SendTransfer:
+    payload = {"reason": "Prüfung § 25b AufenthG", "requested_action": "Beratungstermin anbieten", **extra}
     if with_person:
         payload["person"] = {"given_name": "Amina", "family_name": "K."}  # stammdaten
     return SendTransfer.model_validate({"person": person, "municipality": TROISDORF, "recipient": recipient,
@@ -265,6 +270,39 @@ async def _timeline(engine, directory, person: str) -> dict:
 async def _clerk_notices(engine, person: str) -> list[dict]:
     return [n for n in (await notice_views.notices(HubUnitOfWork(engine, AUDIT), CLERK))["notices"]
             if n["person"] == person]
+
+
+async def test_dropping_documents_deletes_the_office_copies_on_confirmation(private_engine, directory):
+    engine = private_engine
+    consent_id, person = await _recorded(engine, directory, terms(["stammdaten", "falldaten", "dokumente"]))
+    doc = await checklist_handlers.upload_document(
+        UploadDocument(person=person, title="Reisepass", declared_type="application/pdf", content=PDF), CM,
+        HubUnitOfWork(engine, AUDIT), make_keys())
+    cmd = referral(person, {"kind": "abh"}, documents=[{"title": "Reisepass", "media_type": "application/pdf",
+                                                        "sha256": doc["sha256"]}])
+    [transfer_id] = await _sent_and_stored(engine, directory, person, [cmd])
+    assert await _document(engine, directory, transfer_id, doc["sha256"]) == PDF
+    async with engine.begin() as conn:
+        await consents.amend(conn, CM, consent_id, terms(["stammdaten", "falldaten"]), directory, AUDIT)
+    [message] = await _rows(engine, person, topics.office_inbox("troisdorf-abh"), NOTICE_TYPE)
+    notice = RevocationNoticeV1.model_validate_json(message.value)
+    assert [t.categories for t in notice.transfers] == [["dokumente"]]
+    await _office(engine, [message])
+    with pytest.raises(Forbidden, match=notice.notice_id):
+        await _document(engine, directory, transfer_id, doc["sha256"])
+
+    await _confirm(engine, CLERK, notice.notice_id, "deleted")
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(transfer_documents).where(
+            transfer_documents.c.transfer_id == transfer_id))).first() is None
+    with pytest.raises(NotFound):
+        await _document(engine, directory, transfer_id, doc["sha256"])
+    assert (await _read(engine, directory, transfer_id))["payload"]["person"]  # the rest is still covered
+
+
+async def _document(engine, directory, transfer_id: str, sha256: str) -> bytes:
+    found = await views.document(HubUnitOfWork(engine, AUDIT), CLERK, transfer_id, sha256, make_keys(), directory)
+    return found.content
 
 
 async def _dpo_states(engine, directory, actor: Actor, person: str) -> list[str]:
