@@ -23,7 +23,7 @@ def install(app: FastAPI) -> None:
     """The pages, their static files, and error pages for /ui (the API keeps problem+json)."""
     app.state.web_csrf_key = csrf_key(app.state.hub.settings)
     for router in (signin.router, oidc.router, case_manager.router, clerk.router, dpo.router,
-                   admin.router, notices.router):
+                   admin.router, notices.router, notices.dpo_router):
         app.include_router(router, include_in_schema=False)
     _mount_assets(app, app.state.hub.settings.node_modules)  # where `npm ci` put KERN and htmx
     app.state.api_error_handlers = {kind: app.exception_handlers[kind]

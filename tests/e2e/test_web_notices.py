@@ -1,6 +1,6 @@
 """The clerk's page of revocation notices (issue 17): listed, answered in the form (a missing legal
 basis named in German), deleted; the case manager's person page shows the confirmation still open;
-axe-core on each state of the pages."""
+the data-protection officer's page shows it confirmed; axe-core on each state of the pages."""
 from __future__ import annotations
 
 from tests.e2e.browser import assert_accessible, browser, sign_in  # noqa: F401
@@ -40,6 +40,15 @@ def test_clerk_answers_a_revocation_notice_on_the_page(hub, browser, cm):
     cm_page.reload()
     cm_page.get_by_role("heading", name="Verlauf").wait_for()
     assert wait_closed(cm_page, notice_id)
+
+    dpo_page = browser.new_context().new_page()
+    sign_in(dpo_page, hub.base_url, "dpo")
+    dpo_page.get_by_role("link", name="Widerrufshinweise").click()
+    dpo_page.get_by_label("Stand").select_option("deleted")
+    dpo_page.get_by_role("button", name="Filtern").click()
+    row = dpo_page.get_by_role("row").filter(has_text=notice_id)
+    assert "gelöscht am" in row.inner_text() and "clerk.troisdorf-abh" in row.inner_text()
+    assert_accessible(dpo_page)
 
 
 def wait_closed(page, notice_id: str) -> bool:
