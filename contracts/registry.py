@@ -11,6 +11,7 @@ from contracts.audit import CheckpointV1
 from contracts.base import ContractInfo
 from contracts.consent import ConsentRevokedV1, ConsentVersionV1
 from contracts.payloads import PAYLOADS
+from contracts.revocation import RevocationConfirmationV1, RevocationNoticeV1
 from contracts.transfer import DeliveryRejectedV1, OfficeDeliveryV2, ReceiptV1, RefusalV1, TransferRequestedV2
 
 # Where the schema files live, relative to the repository root.
@@ -28,6 +29,9 @@ CONTRACTS: tuple[ContractInfo, ...] = (
     ContractInfo("de.nrw.kim.transfer.refusal.v1", RefusalV1, "transfer-refusal.v1.json"),
     ContractInfo("de.nrw.kim.transfer.rejected.v1", DeliveryRejectedV1, "transfer-rejected.v1.json"),
     ContractInfo("de.nrw.kim.audit.checkpoint.v1", CheckpointV1, "audit-checkpoint.v1.json"),
+    ContractInfo("de.nrw.kim.revocation.notice.v1", RevocationNoticeV1, "revocation-notice.v1.json"),
+    ContractInfo("de.nrw.kim.revocation.confirmation.v1", RevocationConfirmationV1,
+                 "revocation-confirmation.v1.json"),
     *PAYLOADS,
 )
 

@@ -34,6 +34,10 @@ LABELS: dict[str, str] = {
     "evidence.form_version": "Version des Einwilligungsformulars",
     "evidence.language": "Sprache, in der die Einwilligung erläutert wurde",
     "method": "Art des Widerrufs",
+    # revocation notices
+    "state": "Stand des Widerrufshinweises",
+    "confirmation:outcome": "Antwort auf den Widerrufshinweis",
+    "legal_basis": "Rechtsgrundlage zum Aufbewahren",
     # transfers and their payloads
     "message_type": "Nachrichtenart",
     "payload": "Inhalt der Nachricht",

@@ -41,6 +41,11 @@ SUMMARIES = {
     ("post", "/inbox/{transfer_id}/replies/sachstand"): "Antwort: Sachstand mitteilen",
     ("post", "/inbox/{transfer_id}/replies/ergebnis"): "Antwort: Ergebnis mitteilen",
     ("post", "/inbox/{transfer_id}/replies/nicht-zustaendig"): "Antwort: nicht zuständig (weitergeleitet)",
+    ("get", "/revocation-notices"): "Widerrufshinweise der Stelle",
+    ("get", "/revocation-notices/{notice_id}"): "Widerrufshinweis lesen",
+    ("post", "/revocation-notices/{notice_id}/confirmation"): "Widerrufshinweis beantworten: gelöscht oder "
+                                                              "aufbewahrt mit Rechtsgrundlage",
+    ("get", "/audit/revocation-notices"): "Widerrufshinweise und ihre Bestätigungen (Datenschutz)",
     ("get", "/audit/transfers"): "Einträge des Übermittlungsprotokolls",
     ("get", "/audit/totals"): "Summen je Entscheidung",
     ("get", "/audit/keys"): "Schlüssel der Prüfpunkt-Signaturen",

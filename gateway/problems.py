@@ -19,9 +19,9 @@ from services.infrastructure.errors import is_transient
 PROBLEM = "application/problem+json"
 log = logging.getLogger("kimhub.gateway")
 _TITLES = {400: "Ungültige Anfrage", 401: "Anmeldung erforderlich", 403: "Keine Berechtigung",
-           404: "Nicht gefunden", 405: "Methode nicht erlaubt", 409: "Konflikt", 413: "Anfrage zu groß",
-           415: "Dateiart nicht unterstützt", 422: "Ungültige Eingabe", 500: "Interner Fehler",
-           503: "Vorübergehend nicht verfügbar"}
+           404: "Nicht gefunden", 405: "Methode nicht erlaubt", 409: "Konflikt", 410: "Nicht mehr vorhanden",
+           413: "Anfrage zu groß", 415: "Dateiart nicht unterstützt", 422: "Ungültige Eingabe",
+           500: "Interner Fehler", 503: "Vorübergehend nicht verfügbar"}
 # Starlette's own answers (an unknown path, a method a route does not take) in German.
 _HTTP_DETAILS = {404: "Diese Adresse gibt es nicht.", 405: "Diese Methode ist für diese Adresse nicht erlaubt."}
 MAX_NAMED = 5  # errors spelled out in ``detail``; ``errors`` lists them all

@@ -22,6 +22,7 @@ from contracts.audit import CheckpointV1
 from contracts.consent import ConsentRevokedV1, ConsentVersionV1
 from contracts.envelope import Envelope
 from contracts.registry import CONTRACTS, SCHEMA_URN, by_model
+from contracts.revocation import RevocationConfirmationV1, RevocationNoticeV1
 from contracts.transfer import DeliveryRejectedV1, OfficeDeliveryV2, ReceiptV1, RefusalV1, TransferRequestedV2
 from services.infrastructure import topics
 
@@ -43,15 +44,18 @@ class Channel:
 
 OFFICE_INBOX = topics.office_inbox("{office}")
 CHANNELS: tuple[Channel, ...] = (
-    Channel("consent", topics.CONSENT, "Consent versions and revocations, per person (compacted).",
+    Channel("consent", topics.CONSENT, "Consent versions and revocations (compacted, keyed by consent id: the "
+            "latest event of each consent stays, a full snapshot or its revocation).",
             (ConsentVersionV1, ConsentRevokedV1), compacted=True),
     Channel("transferRequested", topics.TRANSFER_REQUESTED,
             "Transfers accepted at request time, for the gate's check at delivery time.",
             (TransferRequestedV2,), consumer="kimhub-gate", dead_letters=True),
     Channel("officeInbox", OFFICE_INBOX, "Deliveries released to one office (its broker ACL confines the office "
-            "to its own inbox).", (OfficeDeliveryV2,), consumer="kimhub-delivery", dead_letters=True),
-    Channel("feedback", topics.FEEDBACK, "The way back to the sender: refusals and withholdings, receipts.",
-            (RefusalV1, ReceiptV1, DeliveryRejectedV1), consumer="kimhub-gate", dead_letters=True),
+            "to its own inbox), and notices of revocations or narrowings of the consents they were delivered under.",
+            (OfficeDeliveryV2, RevocationNoticeV1), consumer="kimhub-delivery", dead_letters=True),
+    Channel("feedback", topics.FEEDBACK, "The way back to the sender: refusals and withholdings, receipts, "
+            "offices' confirmations of revocation notices.",
+            (RefusalV1, ReceiptV1, DeliveryRejectedV1, RevocationConfirmationV1), consumer="kimhub-gate", dead_letters=True),
     Channel("audit", topics.AUDIT, "Signed checkpoints of the transfer log, for witnesses.", (CheckpointV1,)),
 )
 
@@ -74,7 +78,7 @@ def document() -> dict:
         "info": {"title": "kimhub", "version": "1.0.0", "description": (
             "Consent-gated messaging hub between public agencies (KIM NRW): the Kafka topics it publishes "
             "and consumes. Every record is a CloudEvent 1.0 in Kafka binary mode (ce_* headers), keyed by "
-            "the person pseudonym; the W3C traceparent header carries the trace context.")},
+            "the person pseudonym (kim.consent.v1: by consent id, for compaction); the W3C traceparent header carries the trace context.")},
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,

@@ -22,7 +22,7 @@ from services.checklists.commands import CreatePrecheck, PublishTemplate, Upload
 from services.consent import handlers as consent
 from services.consent.commands import AmendConsent, RecordConsent, RevokeConsent
 from services.delivery import handlers as delivery
-from services.delivery.commands import ConfirmReceipt
+from services.delivery.commands import ConfirmNotice, ConfirmReceipt
 from services.gate import handlers as gate
 from services.gate.commands import Reply, SendNaturalisationNotice, SendRectification, SendTransfer
 from services.infrastructure.group_commit import GroupCommit
@@ -40,6 +40,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     CreatePrecheck: checklists.create_precheck,
     UploadDocument: checklists.upload_document,
     ConfirmReceipt: delivery.confirm_receipt,
+    ConfirmNotice: delivery.confirm_notice,
     SendTransfer: gate.send,
     Reply: gate.reply,
     SendNaturalisationNotice: gate.notify_naturalisation,

@@ -76,8 +76,9 @@ def component_access(office_ids: list[str]) -> dict[str, Access]:
     requested, feedback = topics.TRANSFER_REQUESTED, topics.FEEDBACK
     return {
         # Publishes what its units of work commit, right after the commit (infrastructure/dispatch.py):
-        # consent events, transfer requests, and refusals and receipts on the feedback topic.
-        "gateway": Access(writes=(topics.CONSENT, requested, feedback)),
+        # consent events, transfer requests, refusals, receipts and revocation confirmations on the
+        # feedback topic, and revocation notices to the offices' inboxes (gate/notices.py).
+        "gateway": Access(writes=(topics.CONSENT, requested, feedback, *inboxes)),
         # Consumes requests and receipts; publishes deliveries to the offices' inboxes and
         # withholdings as feedback (gate/worker.py), and what it cannot process to its dead letters.
         "gate": Access(reads=(requested, feedback), group="kimhub-gate",

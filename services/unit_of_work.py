@@ -9,8 +9,8 @@ from services.audit.log import AuditLog, BoundLog
 from services.audit.repository import AuditRepository
 from services.checklists.repository import ChecklistRepository
 from services.consent.repository import ConsentRepository
-from services.delivery.repository import InboxRepository
-from services.gate.repository import TransferRepository
+from services.delivery.repository import InboxRepository, OfficeNoticeRepository
+from services.gate.repository import NoticeRepository, TransferRepository
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.uow import UnitOfWork
 from services.keys.repository import PersonKeyRepository, TransferDocumentRepository
@@ -25,6 +25,8 @@ class HubUnitOfWork(UnitOfWork):
     log: BoundLog
     person_keys: PersonKeyRepository
     sealed_documents: TransferDocumentRepository
+    notices: NoticeRepository  # revocation notices the hub sent
+    office_notices: OfficeNoticeRepository  # revocation notices the offices received
 
     def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
                  joining: AsyncConnection | None = None, consumer: str | None = None):
@@ -41,3 +43,5 @@ class HubUnitOfWork(UnitOfWork):
         self.log = self.audit.bound(conn, self.stage)
         self.person_keys = PersonKeyRepository(conn, self.stage)
         self.sealed_documents = TransferDocumentRepository(conn, self.stage)
+        self.notices = NoticeRepository(conn, self.stage)
+        self.office_notices = OfficeNoticeRepository(conn, self.stage)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.audit import merkle
-from services.audit.record import LogRecord, TransferLogRecord, canonical_json
+from services.audit.record import AccessLogRecord, ConsentLogRecord, LogRecord, canonical_json
 from services.audit.tables import log_head, merkle_nodes, transfer_log
 from services.infrastructure import bulk
 from services.infrastructure.db import utcnow
@@ -121,14 +121,17 @@ class BoundLog:
 
 
 def _columns(seq: int, data: dict, raw: bytes) -> dict:
-    """The queryable columns: ``sender_office`` is the office that acted (sent, recorded a consent, read)."""
-    transfer = data["kind"] == TransferLogRecord.KIND
+    """The queryable columns: ``sender_office`` is the office that acted (sent, recorded a consent, read,
+    notified); ``decision`` a transfer's or revocation step's decision, a consent's event."""
+    kind = data["kind"]
+    by_office = kind in (ConsentLogRecord.KIND, AccessLogRecord.KIND)  # they name the acting office "office"
     return {
         "seq": seq, "kind": data["kind"], "recorded_at": _time(data["recorded_at"]),
         "transfer_id": data.get("transfer_id"), "consent_id": data.get("consent_id"),
-        "sender_office": data["sender_office"] if transfer else data["office"],
+        "sender_office": data["office"] if by_office else data["sender_office"],
         "recipient_office": data.get("recipient_office"), "person": data["person"],
-        "purpose": data.get("purpose"), "decision": data.get("decision") if transfer else data.get("event"),
+        "purpose": data.get("purpose"),
+        "decision": data.get("event") if kind == ConsentLogRecord.KIND else data.get("decision"),
         "record": raw.decode(),
     }
 

@@ -127,7 +127,38 @@ class AccessLogRecord:
         return d
 
 
-LogRecord = TransferLogRecord | ConsentLogRecord | AccessLogRecord
+@dataclass(frozen=True)
+class RevocationLogRecord:
+    """A step of a revocation followed up (issue 17): the hub notified an office that data it received
+    under a consent is no longer covered, and the office confirmed deletion or kept it on a legal basis."""
+
+    KIND: ClassVar[str] = "revocation"
+    NOTICE_SENT: ClassVar[str] = "notice_sent"
+    CONFIRMED_DELETED: ClassVar[str] = "confirmed_deleted"
+    KEPT_ON_BASIS: ClassVar[str] = "kept_on_basis"
+    recorded_at: datetime
+    notice_id: str
+    decision: str  # notice_sent | confirmed_deleted | kept_on_basis
+    change: str  # revoked | narrowed
+    consent_id: str
+    person: str
+    sender_office: str  # the office that recorded the consent
+    recipient_office: str  # the office notified, which confirms
+    transfer_ids: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # no longer covered
+    legal_basis: str = ""  # kept: the statute the office named
+    recorded_by: str = ""  # who confirmed (the hub's component for a notice)
+
+    def to_dict(self) -> dict:
+        d = _shallow(self)
+        d["kind"] = self.KIND
+        d["recorded_at"] = rfc3339(self.recorded_at)
+        d["transfer_ids"] = sorted(self.transfer_ids)
+        d["categories"] = sorted(self.categories)
+        return d
+
+
+LogRecord = TransferLogRecord | ConsentLogRecord | AccessLogRecord | RevocationLogRecord
 
 
 def canonical_bytes(record_dict: dict) -> bytes:

@@ -11,12 +11,15 @@ from contracts.registry import by_model, dataschema_uri
 from services.audit.record import ConsentLogRecord
 from services.consent.commands import AmendConsent, RecordConsent, RevokeConsent
 from services.consent.explain import expired_on_recording
+from services.consent.repository import to_domain
 from services.consent.views import ConsentView, view
 from services.directory.model import Directory
+from services.gate.notices import notify_offices
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow
 from services.kernel.errors import Conflict, InvalidInput, NotFound
 from services.kernel.identity import Actor
+from services.keys.holder import Keys
 from services.unit_of_work import HubUnitOfWork
 
 SOURCE = "urn:kimhub:consent"
@@ -39,21 +42,27 @@ async def record(cmd: RecordConsent, actor: Actor, uow: HubUnitOfWork, directory
     return result
 
 
-async def amend(cmd: AmendConsent, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> ConsentView:
+async def amend(cmd: AmendConsent, actor: Actor, uow: HubUnitOfWork, directory: Directory,
+                keys: Keys) -> ConsentView:
+    """A new version; offices that received data it no longer covers are notified (``gate/notices.py``)."""
     check_terms(cmd.terms, directory, utcnow())
     async with uow:
         head = await uow.log.lock_head()  # before the change: see AuditLog.lock_head
         consent = await own_consent(uow, actor, cmd.consent_id)
         if consent.revoked_at is not None:
             raise Conflict("Die Einwilligung wurde widerrufen und kann nicht geändert werden.", field="consent_id")
-        version = await uow.consents.latest_version(cmd.consent_id) + 1
-        await _add_version(uow, head, cmd.consent_id, version, consent.person, cmd.terms, actor, utcnow(), "amended")
+        version, now = await uow.consents.latest_version(cmd.consent_id) + 1, utcnow()
+        await _add_version(uow, head, cmd.consent_id, version, consent.person, cmd.terms, actor, now, "amended")
+        latest = to_domain(consent.id, version, consent.person, consent.recorded_office, cmd.terms, now, None, None)
+        await uow.log.append_many(await notify_offices(uow, directory, keys.signer, consent, version - 1, latest, now))
         result = await view(uow, await uow.consents.get(cmd.consent_id))
         await uow.commit()
     return result
 
 
-async def revoke(cmd: RevokeConsent, actor: Actor, uow: HubUnitOfWork) -> ConsentView:
+async def revoke(cmd: RevokeConsent, actor: Actor, uow: HubUnitOfWork, directory: Directory,
+                 keys: Keys) -> ConsentView:
+    """The consent ends; every office that received data under it is notified (``gate/notices.py``)."""
     async with uow:
         head = await uow.log.lock_head()  # before the change and its time: see AuditLog.lock_head
         consent = await own_consent(uow, actor, cmd.consent_id)
@@ -63,10 +72,13 @@ async def revoke(cmd: RevokeConsent, actor: Actor, uow: HubUnitOfWork) -> Consen
         await uow.consents.mark_revoked(cmd.consent_id, now, actor.user, cmd.method)
         event = ConsentRevokedV1(event="revoked", consent_id=cmd.consent_id, person=consent.person, revoked_at=now,
                                  revoked_by=actor.user, method=cmd.method)
-        await uow.outbox.add(topics.CONSENT, _envelope(event, consent.person, f"{cmd.consent_id}/revoked", now), event)
+        await uow.outbox.add(topics.CONSENT, _envelope(event, consent.person, f"{cmd.consent_id}/revoked", now), event,
+                             key=cmd.consent_id)
         await uow.log.append(ConsentLogRecord(
             recorded_at=now, event="revoked", consent_id=cmd.consent_id, consent_version=None, person=consent.person,
             office=actor.office, recorded_by=actor.user, revocation_method=cmd.method.value), head)
+        before = await uow.consents.latest_version(cmd.consent_id)
+        await uow.log.append_many(await notify_offices(uow, directory, keys.signer, consent, before, None, now))
         result = await view(uow, await uow.consents.get(cmd.consent_id))
         await uow.commit()
     return result
@@ -96,7 +108,8 @@ async def _add_version(uow: HubUnitOfWork, head, consent_id: str, version: int, 
     await uow.consents.add_version(consent_id, version, terms, actor.user, now)
     event = ConsentVersionV1(event=event_kind, consent_id=consent_id, version=version, person=person, terms=terms,
                              recorded_by=actor.user, recorded_office=actor.office, recorded_at=now)
-    await uow.outbox.add(topics.CONSENT, _envelope(event, person, f"{consent_id}/v{version}", now), event)
+    await uow.outbox.add(topics.CONSENT, _envelope(event, person, f"{consent_id}/v{version}", now), event,
+                         key=consent_id)  # compacted: the latest event of each consent stays
     await uow.log.append(ConsentLogRecord(
         recorded_at=now, event=event_kind, consent_id=consent_id, consent_version=version, person=person,
         office=actor.office, recorded_by=actor.user, municipality=terms.municipality,

@@ -13,7 +13,9 @@ from contracts.base import read_message
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import DeliveryRejectedV1, OfficeDeliveryV2
+from contracts.revocation import RevocationNoticeV1
 from services.delivery.handlers import SOURCE
+from services.delivery.notices import NOTICE_TYPE, notice_rows
 from services.crypto.errors import SignatureInvalid
 from services.gate.sealing import signed_meta
 from services.infrastructure import topics
@@ -27,15 +29,18 @@ from services.unit_of_work import HubUnitOfWork
 async def on_messages(messages: list[Message], uow: HubUnitOfWork, keys: Keys) -> None:
     """A transfer already in its inbox is left as it is (the gate decides a transfer once, so a second
     delivery can only be a repeat): the claims need not be read back, and claims and inbox rows are
-    written as one statement at the commit."""
-    deliveries = [read_message(OfficeDeliveryV2, m.body) for m in messages]
+    written as one statement at the commit. Revocation notices are stored beside them (``notices.py``)."""
+    deliveries = [read_message(OfficeDeliveryV2, m.body) for m in messages if m.envelope.type != NOTICE_TYPE]
+    received = [read_message(RevocationNoticeV1, m.body) for m in messages if m.envelope.type == NOTICE_TYPE]
     for msg in deliveries:
         if not signed_by_the_hub(msg, keys):
             await _reject(msg, uow)
     now = utcnow()
+    rows = notice_rows(received, keys, now)
     async with uow:
         uow.claim_staged(messages)
         uow.inbox.add_deliveries([_row(msg, now) for msg in deliveries])
+        uow.office_notices.add(rows)
         await uow.commit()
 
 

@@ -7,12 +7,14 @@ from datetime import datetime
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
 from contracts.transfer import ReceiptV1, SealedPayloadV1
-from services.delivery.commands import ConfirmReceipt
+from contracts.revocation import ConfirmationOutcome, RevocationConfirmationV1
+from services.delivery.commands import ConfirmNotice, ConfirmReceipt
+from services.delivery.notices import OPEN, delete_named, notice_view
 from services.delivery.views import own_item
 from services.gate.sealing import sealed_payload_digest
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow
-from services.kernel.errors import Conflict
+from services.kernel.errors import Conflict, NotFound
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
 
@@ -37,3 +39,30 @@ def _envelope(transfer_id: str, person: str, sender_office: str, now: datetime) 
     info = by_model(ReceiptV1)
     return Envelope(id=f"{transfer_id}/receipt", source=SOURCE, type=info.ce_type, subject=person, time=now,
                     dataschema=dataschema_uri(info), recipientoffice=sender_office)
+
+
+async def confirm_notice(cmd: ConfirmNotice, actor: Actor, uow: HubUnitOfWork) -> dict:
+    """The office deletes what a revocation notice names (the sealed parts and document copies, for
+    real) or keeps it on the legal basis it names; the confirmation goes back to the hub on
+    ``kim.feedback.v1``, in one unit of work."""
+    async with uow:
+        rows = await uow.office_notices.get(cmd.notice_id, for_update=True)  # one answer, even when two click
+        if not rows or rows[0].office != actor.office:
+            raise NotFound("Widerrufshinweis nicht gefunden.", field="notice_id")
+        if rows[0].state != OPEN:
+            raise Conflict("Der Widerrufshinweis ist bereits beantwortet.", field="notice_id")
+        now = utcnow()
+        if cmd.outcome == ConfirmationOutcome.DELETED:
+            await delete_named(uow, actor.office, rows)
+        uow.office_notices.confirm(cmd.notice_id, cmd.outcome.value, cmd.legal_basis, actor.user, now)
+        confirmation = RevocationConfirmationV1(notice_id=cmd.notice_id, office=actor.office, outcome=cmd.outcome,
+                                                legal_basis=cmd.legal_basis, confirmed_by=actor.user,
+                                                confirmed_at=now)
+        info = by_model(RevocationConfirmationV1)
+        env = Envelope(id=f"{cmd.notice_id}/confirmation", source=SOURCE, type=info.ce_type, subject=rows[0].person,
+                       time=now, dataschema=dataschema_uri(info), consentid=rows[0].consent_id,
+                       recipientoffice=rows[0].sender_office)
+        await uow.outbox.add(topics.FEEDBACK, env, confirmation)
+        await uow.commit()
+    return {**notice_view(rows), "state": cmd.outcome.value, "legal_basis": cmd.legal_basis,
+            "confirmed_by": actor.user, "confirmed_at": now}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from contracts.transfer import SealedPayloadV1
 from services.audit.reads import DOCUMENT, INBOX_ITEM, item_read, log_reads
 from services.crypto.errors import KeyDestroyed, SealBroken
+from services.delivery.notices import reading_allowed_by_notices
 from services.directory.model import Directory
 from services.infrastructure.db import utcnow
 from services.kernel.errors import Conflict, NotFound
@@ -50,7 +51,8 @@ async def opened_payload(uow: HubUnitOfWork, keys: Keys, directory: Directory, o
     """An inbox row's payload for ``office``, inside the caller's unit of work: the key service's
     consent check, then both layers opened (Forbidden, NotFound or Conflict with a German text)."""
     now = utcnow()
-    await check_release(uow, directory, office, row, now)
+    kept = await reading_allowed_by_notices(uow, office, row)
+    await check_release(uow, directory, office, row, now, kept)
     with _opening():
         return await open_parts(SealedPayloadV1.model_validate(row.sealed), keys.ring(office, now),
                                 keys.person_keys(uow), row.person)
@@ -66,7 +68,8 @@ async def document(uow: HubUnitOfWork, actor: Actor, transfer_id: str, sha256: s
         if sha256 not in SealedPayloadV1.model_validate(row.sealed).documents or sealed is None:
             raise NotFound("Dokument nicht gefunden.", field="sha256")
         now = utcnow()
-        await check_release(uow, directory, actor.office, row, now)
+        kept = await reading_allowed_by_notices(uow, actor.office, row)
+        await check_release(uow, directory, actor.office, row, now, kept)
         with _opening():
             content = await open_token(sealed.decode(), keys.ring(actor.office, now), keys.person_keys(uow),
                                        row.person)

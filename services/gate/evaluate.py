@@ -47,7 +47,7 @@ class Evaluation:
         return tuple(r["code"] for r in self.reasons())
 
 
-def _party(directory: Directory, office_id: str) -> Recipient:
+def party(directory: Directory, office_id: str) -> Recipient:
     office = directory.office(office_id)
     return Recipient(office.id, office.kind.value, directory.competent_for(office.id))
 
@@ -92,7 +92,7 @@ def _decide(questions: list[Question], prepared: list, versions: Mapping[str, li
 def _prepare(directory: Directory, q: Question) -> Evaluation | tuple[TransferFacts, PayloadCategories]:
     """Everything decided without the consents: a statutory route, or no legal basis at all."""
     cats = q.categories
-    sender, recipient = _party(directory, q.sender_office), _party(directory, q.recipient_office)
+    sender, recipient = party(directory, q.sender_office), party(directory, q.recipient_office)
     routes = load_routes()
     statute = routes.legal_basis(sender.kind, recipient.kind, q.message_type)
     if statute is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from services.audit.reads import TIMELINE, item_read, log_reads
+from services.delivery.notices import grouped
 from services.delivery.views import opened_payload
+from services.gate.notice_views import open_confirmations
 from services.directory.model import Directory
 from services.kernel.errors import NotFound, ServiceError
 from services.kernel.identity import Actor
@@ -38,6 +40,7 @@ async def timeline(uow: HubUnitOfWork, actor: Actor, person: str, today: date, k
                     for r in await uow.inbox.of_person(actor.office, person)]
         await log_reads(uow, [item_read(actor, TIMELINE, r) for r, opened in received
                               if opened["payload"] is not None])
+        notices = await uow.notices.of_sender(actor.office, person)
     events = [{
         "at": t.requested_at, "direction": "sent", "transfer_id": t.id, "message_type": t.message_type,
         "office": t.recipient_office, "status": t.status, "in_reply_to": t.in_reply_to, "purpose": t.purpose,
@@ -55,7 +58,8 @@ async def timeline(uow: HubUnitOfWork, actor: Actor, person: str, today: date, k
             deadline = date.fromisoformat(payload["deadline"])
             tasks.append({"task": "nachforderung", "transfer_id": r.transfer_id, "from_office": r.sender_office,
                           "purpose": r.purpose, "note": payload.get("note"), "items": payload["items"], "deadline": deadline, "overdue": deadline < today})
-    return {"person": person, "office": actor.office, "events": events, "open_tasks": tasks}
+    return {"person": person, "office": actor.office, "events": events, "open_tasks": tasks,
+            "open_confirmations": open_confirmations(notices), "revocation_notices": grouped(notices)}
 
 
 async def _opened(uow: HubUnitOfWork, keys: Keys, directory: Directory, office: str, row) -> dict:

@@ -13,10 +13,12 @@ from datetime import datetime
 from contracts.base import read_message
 from contracts.payloads import PAYLOAD_CONTRACTS
 from contracts.registry import by_model
+from contracts.revocation import RevocationConfirmationV1
 from contracts.transfer import (Decision, DeliveryRejectedV1, OfficeDeliveryV2, ReceiptV1, TransferRequestedV2,
                                 TransferStatus)
 from services.audit.record import TransferLogRecord
 from services.directory.model import Directory, UnknownOffice
+from services.gate import notices
 from services.gate.evaluate import Evaluation, Question, evaluate_many
 from services.gate.sealing import categories_of, dropping, sealed_payload_digest, signed_meta
 from services.gate.requests import envelope, refusal_effects
@@ -30,6 +32,7 @@ from services.unit_of_work import HubUnitOfWork
 TRANSFER_REQUESTED_TYPE = by_model(TransferRequestedV2).ce_type
 RECEIPT_TYPE = by_model(ReceiptV1).ce_type
 REJECTED_TYPE = by_model(DeliveryRejectedV1).ce_type
+CONFIRMATION_TYPE = by_model(RevocationConfirmationV1).ce_type
 REJECTED = {"code": "delivery_rejected",
             "message": "Die empfangende Stelle hat die Nachricht nicht angenommen: ihre Signatur passte nicht zum "
                        "Inhalt (unterwegs verändert). Bitte die Übermittlung erneut senden und die IT-Stelle "
@@ -39,7 +42,8 @@ REJECTED = {"code": "delivery_rejected",
 async def on_messages(messages: list[Message], uow: HubUnitOfWork, directory: Directory, keys: Keys) -> None:
     """A batch of the gate's topics: transfer requests, then receipts and rejections by the recipient
     office (either can only follow its transfer's delivery, so they never depend on each other in one
-    batch). Other feedback, the refusals the gate itself published, needs nothing."""
+    batch), and offices' confirmations of revocation notices (``notices.py``). Other feedback, the
+    refusals the gate itself published, needs nothing."""
     async with uow:
         messages = await uow.claim(messages)
         todo = await _undecided(uow, [read_message(TransferRequestedV2, m.body) for m in messages
@@ -48,13 +52,15 @@ async def on_messages(messages: list[Message], uow: HubUnitOfWork, directory: Di
                                           if m.envelope.type == RECEIPT_TYPE])
         rejected = await _delivered(uow, [read_message(DeliveryRejectedV1, m.body) for m in messages
                                           if m.envelope.type == REJECTED_TYPE])
+        confirmations = [read_message(RevocationConfirmationV1, m.body) for m in messages
+                         if m.envelope.type == CONFIRMATION_TYPE]
         decided: list[TransferLogRecord] = []
-        if todo or received or rejected:
+        if todo or received or rejected or confirmations:
             head = await uow.log.lock_head()  # after the transfers' rows, before the consents
             now = utcnow()
             decided = await _decide(uow, todo, directory, keys, now)
-            await uow.log.stage_append(decided + await _receive(uow, received, now) + _reject(uow, rejected, now),
-                                       head)
+            await uow.log.stage_append(decided + await _receive(uow, received, now) + _reject(uow, rejected, now)
+                                       + await notices.confirmed(uow, confirmations, now), head)
         await uow.commit()
     metrics.count_transfers(("delivery", r.decision, r.recipient_office) for r in decided)
 

@@ -7,6 +7,7 @@ import logging
 from functools import partial
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, TopicAuthorizationFailedError
 from faststream.kafka import KafkaBroker
 
@@ -16,6 +17,8 @@ from services.infrastructure.outbox import Publisher
 from services.kernel.settings import Settings
 
 log = logging.getLogger("kimhub.messaging")
+COMPACT = {"cleanup.policy": "compact"}
+COMPACTED = {topics.CONSENT}  # keyed by consent id: compaction keeps every consent's latest event
 
 
 def make_broker(settings: Settings) -> KafkaBroker:
@@ -40,15 +43,17 @@ async def ensure_topics(settings: Settings, names: list[str]) -> None:
 
     On a cluster with ACLs a component sees only the topics it may use and may create none: the
     others stay as the administrator created them (``kimhub kafka acls --apply``)."""
-    admin = AIOKafkaAdminClient(client_id=f"{settings.kafka_client_id}-admin", **kafka_client_options(settings))
+    admin = _admin(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
+        for name in COMPACTED & existing & set(names):  # created before it was compacted, or by hand
+            await _keep_compacted(admin, name)
         if not missing:
             return
         new = [NewTopic(name, settings.topic_partitions, settings.topic_replication,
-                        topic_configs={"cleanup.policy": "compact"} if name == topics.CONSENT else {})
+                        topic_configs=dict(COMPACT) if name in COMPACTED else {})
                for name in missing]
         response = await admin.create_topics(new)
     finally:
@@ -60,6 +65,45 @@ async def ensure_topics(settings: Settings, names: list[str]) -> None:
     for name, code in errors.items():
         if code not in (TopicAlreadyExistsError.errno, TopicAuthorizationFailedError.errno):
             log.warning("topic %s not created: Kafka error %d", name, code)
+
+
+async def ensure_compacted(settings: Settings, name: str) -> None:
+    """Make an existing topic compacted (``ensure_topics`` does it for the consent topic)."""
+    admin = _admin(settings)
+    await admin.start()
+    try:
+        await _keep_compacted(admin, name)
+    finally:
+        await admin.close()
+
+
+async def topic_config(admin: AIOKafkaAdminClient, name: str, key: str) -> str | None:
+    """One configuration value of a topic as the broker reports it; None if it may not be read."""
+    [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+    for error_code, _message, _type, _name, entries in response.resources:
+        if error_code:
+            return None
+        return next((entry[1] for entry in entries if entry[0] == key), None)
+    return None
+
+
+async def _keep_compacted(admin: AIOKafkaAdminClient, name: str) -> None:
+    """Compaction keeps the latest record per key (the consent topic: per consent). Set on a topic that
+    lacks it; without the right to read or change it (broker ACLs) it is left to the administrator.
+    ``alter_configs`` sets the topic's whole dynamic configuration: the hub sets no other on it."""
+    policy = await topic_config(admin, name, "cleanup.policy")
+    if policy is None or "compact" in policy.split(","):
+        return
+    [response] = await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, dict(COMPACT))])
+    errors = [code for code, *_ in response.resources if code]
+    if errors:
+        log.warning("topic %s is not compacted and could not be changed: Kafka error %d", name, errors[0])
+    else:
+        log.warning("topic %s was not compacted (cleanup.policy=%s): now compact", name, policy)
+
+
+def _admin(settings: Settings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(client_id=f"{settings.kafka_client_id}-admin", **kafka_client_options(settings))
 
 
 class BrokerPublisher(Publisher):

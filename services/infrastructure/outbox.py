@@ -34,13 +34,13 @@ class OutboxBatch:
 class Outbox:
     """The outbox as a handler sees it: messages added in its unit of work, written at its commit
     (with the staged rows: ``UnitOfWork.flush``) and published after it, in the order added.
-    Key = the envelope's subject (the person)."""
+    Key = the envelope's subject (the person), unless ``key`` names another (``topics.CONSENT``)."""
 
     def __init__(self) -> None:
         self._rows: list[dict] = []
 
-    async def add(self, topic: str, envelope: Envelope, body: BaseModel) -> None:
-        self._rows.append(message_row(topic, envelope, body))
+    async def add(self, topic: str, envelope: Envelope, body: BaseModel, key: str | None = None) -> None:
+        self._rows.append(message_row(topic, envelope, body, key))
 
     async def add_many(self, messages: list[tuple[str, Envelope, BaseModel]]) -> None:
         self._rows.extend(message_row(topic, envelope, body) for topic, envelope, body in messages)
@@ -54,10 +54,10 @@ class Outbox:
         return rows
 
 
-def message_row(topic: str, envelope: Envelope, body: BaseModel) -> dict:
+def message_row(topic: str, envelope: Envelope, body: BaseModel, key: str | None = None) -> dict:
     headers = envelope.to_headers()
     tracing.stamp(headers, envelope.subject)  # the row carries the trace of the work that wrote it
-    return _row(topic, envelope.subject, headers, body.model_dump_json().encode())
+    return _row(topic, key or envelope.subject, headers, body.model_dump_json().encode())
 
 
 async def enqueue(conn: AsyncConnection, topic: str, envelope: Envelope, body: BaseModel) -> None:

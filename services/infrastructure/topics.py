@@ -1,4 +1,6 @@
-"""Topic names. Key = person pseudonym everywhere, so one person's events stay in order."""
+"""Topic names. Key = person pseudonym, so one person's events stay in order; except on the compacted
+``kim.consent.v1``: key = consent id, so compaction keeps the latest event of every consent (a full
+snapshot of its latest version, or its revocation), not only the latest of each person."""
 CONSENT = "kim.consent.v1"
 TRANSFER_REQUESTED = "kim.transfer.requested.v1"
 FEEDBACK = "kim.feedback.v1"

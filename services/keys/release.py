@@ -28,16 +28,17 @@ NO_SUCH_TRANSFER = "Für diese Nachricht ist keine Übermittlung an Ihre Stelle 
 FORGED = "Die Nachricht nennt nicht die Einwilligung, unter der sie übermittelt wurde."
 
 
-async def check_release(uow, directory: Directory, office: str, item, now: datetime) -> None:
-    """Raises Forbidden unless ``office`` may open ``item`` (an inbox row) now."""
+async def check_release(uow, directory: Directory, office: str, item, now: datetime, kept: bool = False) -> None:
+    """Raises Forbidden unless ``office`` may open ``item`` (an inbox row) now. ``kept``: the office keeps
+    it on a legal basis it named after a revocation notice (``delivery/notices.py``), not on the consent."""
     transfer = await uow.transfers.get(item.transfer_id)
     if transfer is None or transfer.recipient_office != office or transfer.person != item.person or \
             transfer.status not in (TransferStatus.DELIVERED, TransferStatus.RECEIVED):
         raise Forbidden(NO_SUCH_TRANSFER, code_detail="no_transfer")
     if (item.consent_id, item.consent_version) != (transfer.consent_id, transfer.consent_version):
         raise Forbidden(FORGED, code_detail="consent_reference_mismatch")
-    if transfer.consent_id is None:
-        return  # a statutory route: it opens on its statute, which the gate checked
+    if transfer.consent_id is None or kept:
+        return  # a statutory route opens on its statute, which the gate checked; a kept item on its basis
     sealed = SealedPayloadV1.model_validate(item.sealed)
     [ev] = await evaluate_many(uow.consents, directory, [Question(
         transfer.sender_office, transfer.person, office, transfer.purpose, categories_of(sealed),

@@ -69,6 +69,13 @@ class TransferDocumentRepository:
         if rows:
             self._stage(Insert(transfer_documents, rows))
 
+    async def delete(self, transfer_ids: list[str]) -> int:
+        """The office's sealed copies of these transfers' documents, deleted (a revocation confirmed)."""
+        if not transfer_ids:
+            return 0
+        return (await self.conn.execute(delete(transfer_documents)
+                                        .where(transfer_documents.c.transfer_id.in_(transfer_ids)))).rowcount
+
     async def sealed(self, transfer_id: str, sha256: str) -> bytes | None:
         value = (await self.conn.execute(select(transfer_documents.c.sealed).where(
             transfer_documents.c.transfer_id == transfer_id, transfer_documents.c.sha256 == sha256))).scalar()

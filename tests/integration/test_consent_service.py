@@ -18,7 +18,9 @@ from services.consent.tables import consent_versions
 from services.infrastructure import topics
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.identity import Actor, Role
-from tests.conftest import make_audit_log
+from services.directory.model import load_directory
+from services.kernel.settings import Settings
+from tests.conftest import make_audit_log, make_keys
 
 from services.infrastructure.tables import outbox
 
@@ -53,11 +55,13 @@ async def record(engine, directory, terms_: ConsentTerms, actor: Actor = CM):
 
 
 async def amend(engine, directory, consent_id: str, terms_: ConsentTerms, actor: Actor = CM):
-    return await handlers.amend(AmendConsent(consent_id=consent_id, terms=terms_), actor, uow(engine), directory)
+    return await handlers.amend(AmendConsent(consent_id=consent_id, terms=terms_), actor, uow(engine), directory,
+                                make_keys())
 
 
 async def revoke(engine, consent_id: str, method: RevocationMethod, actor: Actor = CM):
-    return await handlers.revoke(RevokeConsent(consent_id=consent_id, method=method), actor, uow(engine))
+    return await handlers.revoke(RevokeConsent(consent_id=consent_id, method=method), actor, uow(engine),
+                                 load_directory(Settings().directory_file), make_keys())
 
 
 async def _versions_rows(conn, consent_id: str):
@@ -67,8 +71,10 @@ async def _versions_rows(conn, consent_id: str):
 
 
 async def _consent_events(conn, person: str):
+    """The person's consent events (by their subject: the key is the consent id, for compaction)."""
     rows = (await conn.execute(
-        select(outbox).where(outbox.c.topic == topics.CONSENT, outbox.c.key == person).order_by(outbox.c.id)
+        select(outbox).where(outbox.c.topic == topics.CONSENT, outbox.c.headers["ce_subject"].as_string() == person)
+        .order_by(outbox.c.id)
     )).all()
     return rows
 
@@ -156,7 +162,7 @@ async def test_versions_for_and_outbox_events(engine, directory):
     assert all(v.revoked_at == revoked_at for v in versions)
     assert versions[0].superseded_at == versions[1].recorded_at
 
-    # record, amend, revoke: three events on kim.consent.v1, keyed and subject-ed by the person
+    # record, amend, revoke: three events on kim.consent.v1, keyed by the consent, subject-ed by the person
     assert len(events) == 3
     headers = [e.headers for e in events]
     for h in headers:
@@ -170,7 +176,7 @@ async def test_versions_for_and_outbox_events(engine, directory):
         "de.nrw.kim.consent.version.v1", "de.nrw.kim.consent.version.v1", "de.nrw.kim.consent.revoked.v1"]
     assert len({h["ce_id"] for h in headers}) == 3
     assert [h["ce_id"] for h in headers] == [f"{consent_id}/v1", f"{consent_id}/v2", f"{consent_id}/revoked"]
-    assert all(e.key == person for e in events)
+    assert all(e.key == consent_id for e in events)  # compaction keeps each consent's latest event
     bodies = [json.loads(e.value) for e in events]
     assert [b["event"] for b in bodies] == ["granted", "amended", "revoked"]
     assert [b.get("version") for b in bodies] == [1, 2, None]
