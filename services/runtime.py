@@ -33,6 +33,7 @@ from services.infrastructure.outbox import OutboxRelay
 from services.infrastructure.retention import Retention
 from services.kernel.settings import Settings
 from services.keys.holder import Keys
+from services.notifications.sender import MailSender
 
 COMPONENTS = ("gateway", "gate", "delivery", "relay", "audit")
 log = logging.getLogger("kimhub")
@@ -78,6 +79,7 @@ class Hub:
         self.watch: BrokerWatch | None = None
         self.retention: Retention | None = None
         self.dispatch: OutboxDispatch | None = None
+        self.mail: MailSender | None = None
         self.bus: MessageBus | None = None
         self._tasks: list[asyncio.Task] = []
         self._offsets: list[OffsetCommits] = []
@@ -107,7 +109,7 @@ class Hub:
                           partial(gate_worker.on_messages, directory=self.directory, keys=self.keys))
         if "delivery" in self.components:
             self._consume("delivery", tuple(topics.office_inbox(o) for o in sorted(self.directory.offices)),
-                          partial(delivery_consumer.on_messages, keys=self.keys))
+                          partial(delivery_consumer.on_messages, keys=self.keys, notify=s.mail_enabled))
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
@@ -116,6 +118,9 @@ class Hub:
                 self._tasks.append(asyncio.create_task(self.watch.run(), name="broker-watch"))
             self.retention = Retention(self.engine, s.replay_window_seconds)
             self._tasks.append(asyncio.create_task(self.retention.run(), name="retention"))
+            if s.mail_enabled:  # the outbox of mails, beside the outbox of messages
+                self.mail = MailSender(self.new_uow, self.directory, s)
+                self._tasks.append(asyncio.create_task(self.mail.run(), name="mail-sender"))
         if "audit" in self.components:
             self.checkpointer = Checkpointer(self.engine, self.signer, s.log_origin, s.checkpoint_interval_seconds,
                                              after_commit=self.notify_outbox)
@@ -157,7 +162,7 @@ class Hub:
             await self.dispatch.stop()
         if self.checkpointer:
             self.checkpointer.stop()
-        for task in (self.watch, self.retention):
+        for task in (self.watch, self.retention, self.mail):
             if task:
                 task.stop()
         if self.relay:

@@ -14,6 +14,7 @@ from services.gate.repository import TransferRepository
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.uow import UnitOfWork
 from services.keys.repository import PersonKeyRepository, TransferDocumentRepository
+from services.notifications.repository import NotificationRepository
 
 
 class HubUnitOfWork(UnitOfWork):
@@ -25,6 +26,7 @@ class HubUnitOfWork(UnitOfWork):
     log: BoundLog
     person_keys: PersonKeyRepository
     sealed_documents: TransferDocumentRepository
+    notifications: NotificationRepository
 
     def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
                  joining: AsyncConnection | None = None, consumer: str | None = None):
@@ -41,3 +43,4 @@ class HubUnitOfWork(UnitOfWork):
         self.log = self.audit.bound(conn, self.stage)
         self.person_keys = PersonKeyRepository(conn, self.stage)
         self.sealed_documents = TransferDocumentRepository(conn, self.stage)
+        self.notifications = NotificationRepository(conn, self.stage)
