@@ -63,6 +63,12 @@ class NotificationRepository:
         return (await self.conn.execute(select(notification_settings).where(
             notification_settings.c.office == office))).first()
 
+    async def addresses_of(self, offices: list[str]) -> dict:
+        """The settings rows of these offices (those that have one), by office."""
+        rows = (await self.conn.execute(select(notification_settings).where(
+            notification_settings.c.office.in_(offices)))).all()
+        return {r.office: r for r in rows}
+
     async def set_addresses(self, office: str, new_items: list[str], overdue: list[str], by: str) -> None:
         """Insert or replace the office's addresses."""
         row = {"office": office, "new_items": new_items, "overdue_replies": overdue, "updated_at": utcnow(),

@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import create_database, drop_database, free_port
+from tests.e2e.browser import assert_accessible, browser, sign_in  # noqa: F401
 from tests.e2e.conftest import assert_problem, consent_body, referral, start_hub, stop_hub, wait_for
 
 ABH_MAIL = "posteingang@abh.troisdorf.example"
@@ -87,6 +88,27 @@ def test_only_an_admin_of_the_offices_controller_sets_its_addresses_and_bad_ones
                                        json={"overdue_replies": ["keine-adresse"]}), 422)
         assert "abgelaufene Antwortfristen" in str(bad)
         assert admin.get("/offices/troisdorf-abh/notifications").json()["overdue_replies"] == []
+
+
+def test_an_admin_sets_the_addresses_on_the_web_page(mail_hub, browser):
+    hub, _ = mail_hub
+    page = browser.new_context().new_page()
+    sign_in(page, hub.base_url, "admin")
+    page.get_by_role("navigation").get_by_role("link", name="E-Mail-Benachrichtigungen").click()
+    assert_accessible(page)
+    office = "Jobcenter Rhein-Sieg (Demo)"
+    page.get_by_label(f"Abgelaufene Antwortfristen ({office})").fill("keine Adresse")
+    page.get_by_role("button", name=f"Adressen für {office} speichern").click()
+    page.get_by_text("Adressen für abgelaufene Antwortfristen: hat nicht das erwartete Format.").wait_for()
+    assert page.get_by_label(f"Abgelaufene Antwortfristen ({office})").input_value() == "keine\nAdresse"
+    page.get_by_label(f"Abgelaufene Antwortfristen ({office})").fill("fristen@jobcenter.example\nleitung@jobcenter.example")
+    page.get_by_role("button", name=f"Adressen für {office} speichern").click()
+    page.get_by_text(f"Die Adressen für {office} sind gespeichert.").wait_for()
+    assert_accessible(page)
+    with hub.client("admin") as admin:
+        saved = admin.get("/offices/rsk-jobcenter/notifications").json()
+    assert saved["overdue_replies"] == ["fristen@jobcenter.example", "leitung@jobcenter.example"]
+    assert "Kreis Mettmann" not in page.content()  # another controller's offices are not listed
 
 
 def _text(raw: bytes) -> str:
