@@ -33,6 +33,7 @@ from services.infrastructure.outbox import OutboxRelay
 from services.infrastructure.retention import Retention
 from services.kernel.settings import Settings
 from services.keys.holder import Keys
+from services.notifications import smtp
 from services.notifications.sender import MailSender
 
 COMPONENTS = ("gateway", "gate", "delivery", "relay", "audit")
@@ -47,6 +48,9 @@ def refuse_unsafe_settings(settings: Settings, components: tuple[str, ...]) -> N
     """Refuse to start before anything is connected: dev tokens on a shared database, or broker
     security settings that do not fit together."""
     kafka_security.check(settings)
+    mail_problem = smtp.check(settings.smtp_url.get_secret_value(), settings.mail_from)
+    if mail_problem:
+        raise StartupRefused(f"Start abgelehnt: {mail_problem} (Refusing to start: the e-mail settings do not fit.)")
     shared_db = not settings.effective_database_url.startswith("sqlite")
     if "gateway" in components and settings.auth_mode == "dev" and shared_db and not settings.allow_dev_auth:
         raise StartupRefused(

@@ -18,6 +18,7 @@ from services.unit_of_work import HubUnitOfWork
 
 log = logging.getLogger("kimhub")
 MAX_BACKOFF_SECONDS = 3600
+KEEP_DONE = timedelta(days=30)  # a notification done is kept this long, then deleted
 
 
 async def set_addresses(cmd: SetNotificationAddresses, actor: Actor, uow: HubUnitOfWork,
@@ -48,13 +49,15 @@ async def send_pending(uow: HubUnitOfWork, mailer, directory: Directory, public_
                        now: datetime, base_delay: float = 30.0) -> int:
     """Mail what is due: one mail per office and kind for all its due notifications; an overdue
     notice only while the Nachforderung is delivered and unanswered. A failed send is tried again
-    later (backoff); nothing is marked sent before the server took it. Returns the mails sent."""
+    later (backoff); nothing is marked sent before the server took it. What was done more than
+    ``KEEP_DONE`` ago is deleted. Returns the mails sent."""
     sent = 0
     async with uow:
         rows = await uow.notifications.due(now)
         ready = await _still_wanted(uow, rows, now, base_delay)
         for (office, kind), group in _grouped(ready).items():
             sent += await _mail_group(uow, mailer, directory, public_url, sender, office, kind, group, now, base_delay)
+        await uow.notifications.forget_done(now - KEEP_DONE)
         await uow.commit()
     return sent
 

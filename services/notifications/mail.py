@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 NEW_ITEM, OVERDUE_REPLY = "new_item", "overdue_reply"
 KINDS = (NEW_ITEM, OVERDUE_REPLY)
@@ -26,6 +27,8 @@ class Mail:
     def message(self, sender: str) -> EmailMessage:
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = sender, ", ".join(self.to), self.subject
+        msg["Date"], msg["Message-ID"] = formatdate(), make_msgid(domain=sender.rpartition("@")[2] or None)
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to the hub
         msg.set_content(self.body)
         return msg
 

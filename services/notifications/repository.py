@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.delivery.tables import inbox_items
@@ -41,6 +41,11 @@ class NotificationRepository:
         """Staged: each (id, attempts so far, next attempt at) tried again then; ``error`` a class name."""
         self._stage(Update(notifications, [{"id": i, "attempts": n + 1, "next_attempt_at": at, "last_error": error}
                                            for i, n, at in later]))
+
+    async def forget_done(self, before: datetime) -> None:
+        """Delete the notifications done (sent, cancelled, unaddressed) before ``before``."""
+        await self.conn.execute(delete(notifications).where(notifications.c.state != "pending",
+                                                            notifications.c.done_at < before))
 
     async def answered(self, transfer_ids: list[str]) -> set[str]:
         """Those of the transfers that were answered (an answer that was not refused or withheld)."""

@@ -40,6 +40,20 @@ def _flag(value: str) -> bool | None:
     return value.lower() in ("1", "true", "yes")
 
 
+def check(smtp_url: str, mail_from: str) -> str | None:
+    """What is wrong with the mail settings, in German, or None (no URL: mail is off)."""
+    if not smtp_url:
+        return None
+    try:
+        SmtpServer.from_url(smtp_url)
+    except ValueError:
+        return ("KIMHUB_SMTP_URL ist keine SMTP-Adresse: smtp://[benutzer:passwort@]host[:port] oder "
+                "smtps://… angeben, oder leer lassen (keine E-Mail-Benachrichtigungen).")
+    if "@" not in mail_from:
+        return "KIMHUB_SMTP_URL ist gesetzt, aber KIMHUB_MAIL_FROM nicht: die Absenderadresse der E-Mails angeben."
+    return None
+
+
 class SmtpMailer:
     """Hands a message to the SMTP server; raises when the server does not take it."""
 

@@ -155,3 +155,13 @@ async def test_a_mail_the_server_did_not_take_is_sent_later_and_nothing_is_lost(
     assert sorted(m["To"] for m in mailbox.sent) == [ABH_MAIL, KIM_MAIL]
     [mail] = [m for m in mailbox.sent if m["To"] == ABH_MAIL]
     assert "eine neue Nachricht" in mail["Subject"]
+
+
+async def test_notifications_done_are_deleted_after_thirty_days(private_engine, directory):
+    engine, mailbox = private_engine, Mailbox()
+    _, referral_id, _ = await nachforderung(engine, directory)  # one more: mailed in this round
+    assert await send(engine, directory, mailbox, DUE + timedelta(days=100)) == 2  # the rest done long ago
+    async with engine.connect() as conn:
+        left = (await conn.execute(select(notifications.c.transfer_id, notifications.c.state))).all()
+    assert {state for _, state in left} == {"sent", "unaddressed"}  # only what this round did
+    assert referral_id in {t for t, _ in left}

@@ -1,15 +1,18 @@
 """The notification mails: German text, a link to the hub's page, the office and a count, and
-nothing about a person; the SMTP URL; the backoff between attempts."""
+nothing about a person; the SMTP URL and mail settings that refuse the start; the backoff between
+attempts."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from services.kernel.settings import Settings
 from services.notifications.handlers import backoff
 from services.notifications.mail import NEW_ITEM, OVERDUE_REPLY, compose, link
 from services.notifications.schedule import overdue_from
 from services.notifications.smtp import SmtpServer
+from services.runtime import Hub, StartupRefused
 
 OFFICE = "Ausländerbehörde Stadt Troisdorf (Demo)"
 
@@ -77,3 +80,24 @@ def test_the_wait_doubles_and_stays_within_an_hour():
 
 def test_a_reply_is_overdue_from_the_day_after_its_deadline():
     assert overdue_from(date(2026, 3, 31)) == datetime(2026, 4, 1, tzinfo=timezone.utc)
+
+
+def test_the_mail_carries_date_message_id_and_asks_for_no_auto_replies():
+    msg = compose(NEW_ITEM, OFFICE, 1, "https://h/ui/posteingang", ("a@b.example",)).message("kimhub@kreis.example")
+    assert msg["Date"] and msg["Message-ID"].endswith("@kreis.example>")
+    assert msg["Auto-Submitted"] == "auto-generated"
+
+
+@pytest.mark.parametrize("url, sender, refused", [
+    ("smtp://relay:25", "kimhub@kreis.example", None),
+    ("", "", None),  # mail off
+    ("smtp://relay:25", "", "KIMHUB_MAIL_FROM"),
+    ("mailto:relay", "kimhub@kreis.example", "keine SMTP-Adresse"),
+])
+def test_mail_settings_that_do_not_fit_refuse_the_start(tmp_path, url, sender, refused):
+    settings = Settings(data_dir=tmp_path, smtp_url=url, mail_from=sender)
+    if refused is None:
+        Hub(settings)
+    else:
+        with pytest.raises(StartupRefused, match=refused):
+            Hub(settings)
