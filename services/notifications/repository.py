@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.delivery.tables import inbox_items
@@ -12,6 +13,7 @@ from services.infrastructure.bulk import Insert, Update
 from services.infrastructure.db import utcnow
 from services.notifications.tables import notification_settings, notifications
 
+_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 UNANSWERED = ("refused", "withheld")  # an answer in these states did not reach the other office
 
 
@@ -75,10 +77,9 @@ class NotificationRepository:
         return {r.office: r for r in rows}
 
     async def set_addresses(self, office: str, new_items: list[str], overdue: list[str], by: str) -> None:
-        """Insert or replace the office's addresses."""
+        """Insert or replace the office's addresses (one statement: two admins at once cannot collide)."""
         row = {"office": office, "new_items": new_items, "overdue_replies": overdue, "updated_at": utcnow(),
                "updated_by": by}
-        if await self.addresses(office) is None:
-            self._stage(Insert(notification_settings, [row]))
-        else:
-            self._stage(Update(notification_settings, [row], key="office"))
+        insert = _UPSERT[self.conn.dialect.name](notification_settings).values(row)
+        await self.conn.execute(insert.on_conflict_do_update(
+            index_elements=["office"], set_={k: v for k, v in row.items() if k != "office"}))

@@ -4,7 +4,7 @@ Nachforderung brings its overdue notice for the day after its deadline, mailed o
 when it was answered in time; a failed send is tried again later, and nothing in a mail names the
 person.
 
-Driven by hand like test_sealed_transfers: request → gate worker → delivery consumer; the reply
+The first test also on SQLite (the embedded default). Driven by hand like test_sealed_transfers: request → gate worker → delivery consumer; the reply
 through the gate's real handler.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from services.notifications.commands import SetNotificationAddresses
 from services.notifications.tables import notifications
 from services.unit_of_work import HubUnitOfWork
 from tests.conftest import make_keys
-from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
+from tests.integration.private_db import any_engine, private_engine, sqlite_engine  # noqa: F401  (fixtures)
 from tests.integration.test_gate_worker import AUDIT, CM, TROISDORF, _outbox, consent_terms, referral
 from tests.support import consents, gate
 
@@ -102,10 +102,15 @@ async def addresses(engine, directory, office: str, new_items: list[str], overdu
                                  ADMIN, HubUnitOfWork(engine, AUDIT), directory)
 
 
-async def test_an_overdue_nachforderung_is_mailed_once_the_day_after_its_deadline(private_engine, directory):
-    engine, mailbox = private_engine, Mailbox()
+async def configure(engine, directory) -> None:
+    """The case management hears of overdue replies only, the ABH of new items only."""
     await addresses(engine, directory, "rsk-kim", [], [KIM_MAIL])
     await addresses(engine, directory, "troisdorf-abh", [ABH_MAIL], [])
+
+
+async def test_an_overdue_nachforderung_is_mailed_once_the_day_after_its_deadline(any_engine, directory):
+    engine, mailbox = any_engine, Mailbox()
+    await configure(engine, directory)
     person, referral_id, asked = await nachforderung(engine, directory)
     assert await rows(engine, referral_id) == {"new_item": ("troisdorf-abh", "pending", 0)}
     assert await rows(engine, asked) == {"new_item": ("rsk-kim", "pending", 0),
@@ -144,7 +149,7 @@ async def test_a_mail_the_server_did_not_take_is_sent_later_and_nothing_is_lost(
     engine, mailbox = private_engine, Mailbox()
     await send(engine, directory, mailbox, DUE)  # what earlier tests left is sent first
     mailbox.sent.clear()
-    await addresses(engine, directory, "troisdorf-abh", [ABH_MAIL], [])
+    await configure(engine, directory)
     await nachforderung(engine, directory)  # one more item for the ABH
     mailbox.down = True
     now = DUE + timedelta(days=1)
@@ -159,6 +164,7 @@ async def test_a_mail_the_server_did_not_take_is_sent_later_and_nothing_is_lost(
 
 async def test_notifications_done_are_deleted_after_thirty_days(private_engine, directory):
     engine, mailbox = private_engine, Mailbox()
+    await configure(engine, directory)
     _, referral_id, _ = await nachforderung(engine, directory)  # one more: mailed in this round
     assert await send(engine, directory, mailbox, DUE + timedelta(days=100)) == 2  # the rest done long ago
     async with engine.connect() as conn:
