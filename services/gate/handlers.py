@@ -20,8 +20,8 @@ from services.gate.requests import Outcome, Outgoing, decide_requests, outgoing,
 from services.infrastructure import metrics
 from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
-from services.keys.holder import Keys
 from services.kernel.settings import Settings
+from services.keys.holder import Keys
 from services.notifications.schedule import schedule_overdue_notice
 from services.unit_of_work import HubUnitOfWork
 
