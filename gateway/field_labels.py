@@ -84,6 +84,9 @@ LABELS: dict[str, str] = {
     "outcome": "Ergebnis",
     "decided_on": "Tag der Entscheidung",
     "forwarded_to": "Stelle, an die weitergeleitet wurde",
+    # e-mail notifications of an office
+    "new_items": "E-Mail-Adressen für neue Nachrichten",
+    "overdue_replies": "E-Mail-Adressen für abgelaufene Antwortfristen",
     # pre-checks and documents
     "procedure": "Verfahren der Checkliste",
     "facts": "Angaben zum Fall",

@@ -11,7 +11,7 @@ TAGS = [
     {"name": "checklists", "description": "Checklisten, Vorprüfungen und Unterlagen"},
     {"name": "audit", "description": "Übermittlungsprotokoll für die Datenschutzbeauftragten: Einträge, "
                                      "Prüfpunkte, Nachweise, Auskunft nach Art. 15 DSGVO"},
-    {"name": "admin", "description": "Administration: nicht zustellbare Nachrichten"},
+    {"name": "admin", "description": "Administration: nicht zustellbare Nachrichten, E-Mail-Benachrichtigungen"},
     {"name": "meta", "description": "Betriebszustand und Vokabulare"},
 ]
 
@@ -33,6 +33,8 @@ SUMMARIES = {
     ("post", "/notices/einbuergerung"): "Einbürgerungsmitteilung an die Ausländerbehörde (kraft Gesetzes)",
     ("get", "/persons/{person}/timeline"): "Verlauf einer Person mit offenen Aufgaben",
     ("get", "/inbox"): "Posteingang der Stelle",
+    ("get", "/offices/{office}/notifications"): "E-Mail-Benachrichtigungen einer Stelle: Empfangsadressen",
+    ("put", "/offices/{office}/notifications"): "E-Mail-Benachrichtigungen einer Stelle festlegen",
     ("get", "/inbox/{transfer_id}"): "Nachricht lesen",
     ("post", "/inbox/{transfer_id}/receipt"): "Eingang bestätigen",
     ("get", "/inbox/{transfer_id}/documents/{sha256}"): "Unterlage einer empfangenen Nachricht",

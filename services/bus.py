@@ -25,6 +25,8 @@ from services.delivery import handlers as delivery
 from services.delivery.commands import ConfirmNotice, ConfirmReceipt
 from services.gate import handlers as gate
 from services.gate.commands import Reply, SendNaturalisationNotice, SendRectification, SendTransfer
+from services.notifications import handlers as notifications
+from services.notifications.commands import SetNotificationAddresses
 from services.infrastructure.group_commit import GroupCommit
 from services.kernel.identity import Actor
 from services.unit_of_work import HubUnitOfWork
@@ -45,6 +47,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     Reply: gate.reply,
     SendNaturalisationNotice: gate.notify_naturalisation,
     SendRectification: gate.rectify,
+    SetNotificationAddresses: notifications.set_addresses,
 }
 # Commands gathered into groups: the handler for a group, given [(command, actor)] and one unit of work.
 BATCHED: dict[type, Callable[..., Awaitable[list[Any]]]] = {

@@ -33,6 +33,8 @@ from services.infrastructure.outbox import OutboxRelay
 from services.infrastructure.retention import Retention
 from services.kernel.settings import Settings
 from services.keys.holder import Keys
+from services.notifications import smtp
+from services.notifications.sender import MailSender
 
 COMPONENTS = ("gateway", "gate", "delivery", "relay", "audit")
 log = logging.getLogger("kimhub")
@@ -46,6 +48,9 @@ def refuse_unsafe_settings(settings: Settings, components: tuple[str, ...]) -> N
     """Refuse to start before anything is connected: dev tokens on a shared database, or broker
     security settings that do not fit together."""
     kafka_security.check(settings)
+    mail_problem = smtp.check(settings.smtp_url.get_secret_value(), settings.mail_from)
+    if mail_problem:
+        raise StartupRefused(f"Start abgelehnt: {mail_problem} (Refusing to start: the e-mail settings do not fit.)")
     shared_db = not settings.effective_database_url.startswith("sqlite")
     if "gateway" in components and settings.auth_mode == "dev" and shared_db and not settings.allow_dev_auth:
         raise StartupRefused(
@@ -78,6 +83,7 @@ class Hub:
         self.watch: BrokerWatch | None = None
         self.retention: Retention | None = None
         self.dispatch: OutboxDispatch | None = None
+        self.mail: MailSender | None = None
         self.bus: MessageBus | None = None
         self._tasks: list[asyncio.Task] = []
         self._offsets: list[OffsetCommits] = []
@@ -107,7 +113,7 @@ class Hub:
                           partial(gate_worker.on_messages, directory=self.directory, keys=self.keys))
         if "delivery" in self.components:
             self._consume("delivery", tuple(topics.office_inbox(o) for o in sorted(self.directory.offices)),
-                          partial(delivery_consumer.on_messages, keys=self.keys))
+                          partial(delivery_consumer.on_messages, keys=self.keys, notify=s.mail_enabled))
         await self.broker.start()
         if self.relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
@@ -116,6 +122,9 @@ class Hub:
                 self._tasks.append(asyncio.create_task(self.watch.run(), name="broker-watch"))
             self.retention = Retention(self.engine, s.replay_window_seconds)
             self._tasks.append(asyncio.create_task(self.retention.run(), name="retention"))
+            if s.mail_enabled:  # the outbox of mails, beside the outbox of messages
+                self.mail = MailSender(self.new_uow, self.directory, s)
+                self._tasks.append(asyncio.create_task(self.mail.run(), name="mail-sender"))
         if "audit" in self.components:
             self.checkpointer = Checkpointer(self.engine, self.signer, s.log_origin, s.checkpoint_interval_seconds,
                                              after_commit=self.notify_outbox)
@@ -157,7 +166,7 @@ class Hub:
             await self.dispatch.stop()
         if self.checkpointer:
             self.checkpointer.stop()
-        for task in (self.watch, self.retention):
+        for task in (self.watch, self.retention, self.mail):
             if task:
                 task.stop()
         if self.relay:

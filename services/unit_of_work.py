@@ -14,6 +14,7 @@ from services.gate.repository import NoticeRepository, TransferRepository
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.uow import UnitOfWork
 from services.keys.repository import PersonKeyRepository, TransferDocumentRepository
+from services.notifications.repository import NotificationRepository
 
 
 class HubUnitOfWork(UnitOfWork):
@@ -27,6 +28,7 @@ class HubUnitOfWork(UnitOfWork):
     sealed_documents: TransferDocumentRepository
     notices: NoticeRepository  # revocation notices the hub sent
     office_notices: OfficeNoticeRepository  # revocation notices the offices received
+    notifications: NotificationRepository
 
     def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
                  joining: AsyncConnection | None = None, consumer: str | None = None):
@@ -45,3 +47,4 @@ class HubUnitOfWork(UnitOfWork):
         self.sealed_documents = TransferDocumentRepository(conn, self.stage)
         self.notices = NoticeRepository(conn, self.stage)
         self.office_notices = OfficeNoticeRepository(conn, self.stage)
+        self.notifications = NotificationRepository(conn, self.stage)

@@ -17,6 +17,7 @@ FIELD_LABELS = {
     "purpose": "Zweck", "items": "Angeforderte Unterlagen", "label": "Bezeichnung", "deadline": "Frist",
     "starts_at": "Termin", "location": "Ort", "status_text": "Sachstand", "outcome": "Ergebnis",
     "forwarded_to": "Weitergeleitet an", "note": "Hinweis", "decided_on": "Entschieden am",
+    "new_items": "Adressen für neue Nachrichten", "overdue_replies": "Adressen für abgelaufene Antwortfristen",
 }
 TYPE_TEXTS = {
     "missing": "Angabe fehlt.", "string_too_short": "Angabe fehlt.", "too_short": "Bitte mindestens eins wählen.",

@@ -23,13 +23,16 @@ from services.infrastructure.consumer import Message
 from services.infrastructure.db import utcnow
 from services.infrastructure.errors import PermanentError
 from services.keys.holder import Keys
+from services.notifications.mail import NEW_ITEM
 from services.unit_of_work import HubUnitOfWork
 
 
-async def on_messages(messages: list[Message], uow: HubUnitOfWork, keys: Keys) -> None:
+async def on_messages(messages: list[Message], uow: HubUnitOfWork, keys: Keys, notify: bool = False) -> None:
     """A transfer already in its inbox is left as it is (the gate decides a transfer once, so a second
     delivery can only be a repeat): the claims need not be read back, and claims and inbox rows are
-    written as one statement at the commit. Revocation notices are stored beside them (``notices.py``)."""
+    written as one statement at the commit. Revocation notices are stored beside them (``notices.py``).
+    ``notify``: with the items a notification per item for its office (e-mail on:
+    ``services/notifications``), likewise skipped on a repeat."""
     deliveries = [read_message(OfficeDeliveryV2, m.body) for m in messages if m.envelope.type != NOTICE_TYPE]
     received = [read_message(RevocationNoticeV1, m.body) for m in messages if m.envelope.type == NOTICE_TYPE]
     for msg in deliveries:
@@ -41,6 +44,8 @@ async def on_messages(messages: list[Message], uow: HubUnitOfWork, keys: Keys) -
         uow.claim_staged(messages)
         uow.inbox.add_deliveries([_row(msg, now) for msg in deliveries])
         uow.office_notices.add(rows)
+        if notify:
+            uow.notifications.add(NEW_ITEM, [(m.recipient_office, m.transfer_id) for m in deliveries], now)
         await uow.commit()
 
 

@@ -22,7 +22,9 @@ from services.gate.requests import (Decided, Outcome, Outgoing, RecipientUnresol
 from services.infrastructure import metrics
 from services.kernel.errors import NotFound
 from services.kernel.identity import Actor
+from services.kernel.settings import Settings
 from services.keys.holder import Keys
+from services.notifications.schedule import schedule_overdue_notice
 from services.unit_of_work import HubUnitOfWork
 
 RECTIFICATION = "rectification.v1"
@@ -63,8 +65,10 @@ def _count(outcomes: list[Outcome]) -> None:
     metrics.count_transfers(("request", o.status.value, o.recipient_office) for o in outcomes)
 
 
-async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directory, keys: Keys) -> Outcome:
-    """The way back: the receiving office answers a transfer it received, to its sender."""
+async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directory, keys: Keys,
+                settings: Settings | None = None) -> Outcome:
+    """The way back: the receiving office answers a transfer it received, to its sender. A
+    Nachforderung sent (e-mail on) brings its overdue notice for the day after its deadline."""
     async with uow:
         original = await uow.transfers.get(cmd.in_reply_to)
         if original is None or original.recipient_office != actor.office or original.status not in (
@@ -74,6 +78,8 @@ async def reply(cmd: Reply, actor: Actor, uow: HubUnitOfWork, directory: Directo
             person=original.person, municipality=original.municipality,
             recipient=RecipientSpec(office=original.sender_office), recipient_office=original.sender_office,
             purpose=original.purpose, message_type=cmd.message_type, payload=cmd.payload))], directory, keys)
+        if settings is not None and settings.mail_enabled:
+            schedule_overdue_notice(uow, cmd.payload, outcome, original.sender_office)
         await uow.commit()
     _count([outcome])
     return outcome

@@ -99,6 +99,16 @@ class Settings(BaseSettings):
     log_cosigner_keys: str = Field("", description="comma-separated signed-note public keys that may cosign")
     checkpoint_interval_seconds: float = Field(10.0, gt=0, description="Checkpoint at least this often while records arrive")
 
+    # E-mail notifications (services/notifications): off unless smtp_url and mail_from are set.
+    smtp_url: SecretStr = Field(
+        SecretStr(""), description="smtp://[user:password@]host[:port] (STARTTLS with ?starttls=true), "
+                                   "smtps://… for implicit TLS; empty: no e-mail notifications")
+    mail_from: str = Field("", description="Sender address of the notifications, e.g. kimhub@kreis.example")
+    public_url: str = Field("", description="The hub's address as users reach it: the base of the links in the mails")
+    mail_interval_seconds: float = Field(
+        30.0, gt=0, description="How often pending notifications are sent; new items of an office in between "
+                                "become one mail")
+
     auth_mode: Literal["dev", "oidc"] = "dev"
     auth_issuer: str = "https://kimhub.invalid/dev-issuer"
     auth_audience: str = "kimhub"
@@ -126,6 +136,10 @@ class Settings(BaseSettings):
     @cached_property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'kimhub.db').resolve()}"
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_url.get_secret_value() and self.mail_from)
 
     @property
     def embedded_broker(self) -> bool:

@@ -5,6 +5,7 @@ from services.consent import tables as _consent  # noqa: F401
 from services.delivery import tables as _delivery  # noqa: F401
 from services.gate import tables as _gate  # noqa: F401
 from services.keys import tables as _keys  # noqa: F401
+from services.notifications import tables as _notifications  # noqa: F401
 from services.infrastructure import tables as _shared  # noqa: F401
 from services.infrastructure.db import metadata
 

@@ -102,7 +102,10 @@ def test_secrets_and_config_maps_referenced_exist():
                 if ref:
                     assert ref["key"] in secrets.get(ref["name"], set()), f"{owner}: {ref}"
             for source in container.get("envFrom", []):
-                assert source["configMapRef"]["name"] in maps, owner
+                if "secretRef" in source:  # a whole Secret as variables (the optional mail settings)
+                    assert source["secretRef"]["name"] in secrets, owner
+                else:
+                    assert source["configMapRef"]["name"] in maps, owner
         for volume in spec.get("volumes", []):
             if "configMap" in volume:
                 assert volume["configMap"]["name"] in maps, owner

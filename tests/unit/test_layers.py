@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTEXTS = ("admin", "audit", "checklists", "consent", "delivery", "directory", "gate")
+CONTEXTS = ("admin", "audit", "checklists", "consent", "delivery", "directory", "gate", "notifications")
 
 
 def imports(path: Path) -> set[str]:
@@ -40,7 +40,8 @@ def test_the_infrastructure_imports_no_context():
 def test_domain_modules_import_no_framework():
     frameworks = ("sqlalchemy", "fastapi", "faststream", "aiokafka", "asyncpg")
     for path in (ROOT / "services/consent/domain.py", ROOT / "services/gate/minimise.py",
-                 ROOT / "services/checklists/precheck.py", ROOT / "services/audit/merkle.py"):
+                 ROOT / "services/checklists/precheck.py", ROOT / "services/audit/merkle.py",
+                 ROOT / "services/notifications/mail.py"):
         assert not {n for n in imports(path) if n.startswith(frameworks)}, path.name
 
 
