@@ -1,12 +1,13 @@
 """Form input for the pages: German messages for invalid input, uploads, the bus's answers."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time, timezone
 
 from starlette.datastructures import UploadFile
 from pydantic import ValidationError
 
-from services.kernel.errors import ServiceError
+from services.kernel.errors import InvalidInput, ServiceError
 
 FIELD_LABELS = {
     "municipality": "Wohnort (Gemeinde)", "provisions": "Umfang der Einwilligung", "purposes": "Zwecke",
@@ -61,3 +62,33 @@ async def read_upload(upload: UploadFile | None, limit: int) -> bytes | None:
     if len(content) > limit:
         raise ValueError("too large")
     return content
+
+
+async def signed_form_sha256(form) -> str:
+    """The SHA-256 of the uploaded scan of the signed consent form (the scan itself is not kept)."""
+    signed = form.get("signed_form")
+    try:
+        content = await read_upload(signed if isinstance(signed, UploadFile) else None, MAX_SIGNED_FORM_BYTES)
+    except ValueError:
+        raise InvalidInput("Unterschriebenes Formular: Die Datei ist zu groß (höchstens 20 MB).",
+                           field="signed_form") from None
+    if content is None:
+        raise InvalidInput("Unterschriebenes Formular: Bitte laden Sie den Scan hoch.", field="signed_form")
+    return hashlib.sha256(content).hexdigest()
+
+
+def consent_terms(form, form_sha256: str, kept: list[dict] | tuple = ()) -> dict:
+    """The consent terms from the form: one provision (recipient, purposes, categories, direction),
+    then ``kept``, further provisions an amendment leaves as they were."""
+    chosen = form.get("recipient_kind", "")
+    recipient = {"office": chosen[7:]} if chosen.startswith("office:") else {"kind": chosen}
+    return {
+        "municipality": form.get("municipality", ""),
+        "provisions": [{"recipient": recipient, "purposes": form.getlist("purposes"),
+                        "categories": form.getlist("categories"), "direction": form.get("direction", "outbound")},
+                       *kept],
+        "valid_from": day_start(form.get("valid_from", "")),
+        "valid_until": day_start(form["valid_until"]) if form.get("valid_until") else None,
+        "evidence": {"form_sha256": form_sha256, "form_version": form.get("form_version", ""),
+                     "language": form.get("language", "")},
+    }
