@@ -50,6 +50,7 @@ SUMMARIES = {
     ("get", "/audit/proofs/consistency"): "Nachweis, dass das Protokoll nur fortgeschrieben wurde",
     ("get", "/audit/export"): "Protokoll exportieren (JSON Lines, für kimhub audit verify)",
     ("get", "/audit/persons/{person}/report"): "Auskunft nach Art. 15 DSGVO",
+    ("get", "/audit/persons/{person}/report.pdf"): "Auskunft nach Art. 15 DSGVO als PDF zum Ausdrucken",
     ("get", "/admin/dead-letters"): "Nicht zustellbare Nachrichten",
     ("post", "/admin/dead-letters/{dead_letter_id}/replay"): "Nachricht erneut zustellen",
     ("get", "/checklists"): "Checklisten-Vorlagen",
