@@ -7,7 +7,9 @@ from datetime import date, datetime, time, timezone
 from starlette.datastructures import UploadFile
 from pydantic import ValidationError
 
-from services.kernel.errors import InvalidInput, ServiceError
+from gateway.field_labels import field_label
+from gateway.validation_texts import german_text
+from services.kernel.errors import InvalidFields, InvalidInput, ServiceError
 
 FIELD_LABELS = {
     "municipality": "Wohnort (Gemeinde)", "provisions": "Umfang der Einwilligung", "purposes": "Zwecke",
@@ -29,8 +31,11 @@ TYPE_TEXTS = {
 MAX_SIGNED_FORM_BYTES = 20 * 1024 * 1024
 
 
-def messages(exc: Exception) -> list[str]:
-    """What went wrong, in German, naming each field in words."""
+def messages(exc: Exception, route: str = "") -> list[str]:
+    """What went wrong, in German, naming each field in words (``route``: as the API's route names
+    the fields of an ``InvalidFields``, e.g. "versions" for a checklist template)."""
+    if isinstance(exc, InvalidFields):
+        return list(dict.fromkeys(f"{field_label(tuple(e['loc']), route)}: {german_text(e)}" for e in exc.errors))
     if isinstance(exc, ServiceError):
         return [exc.message]
     if isinstance(exc, ValidationError):
