@@ -71,12 +71,14 @@ def test_dpo_sees_totals_by_office_and_month_as_charts(hub, browser, cm, dpo):
     person = cm.post("/consents", json=consent_body()).json()["person"]
     transfer_id = cm.post("/transfers", json=referral(person)).json()["transfer_id"]
     wait_for(lambda: cm.get(f"/transfers/{transfer_id}").json()["status"] == "delivered")
+    assert cm.post("/transfers", json=referral(person, purpose="einbuergerung")).status_code == 403  # not covered
     page = browser.new_context().new_page()
     sign_in(page, hub.base_url, "dpo")
     page.get_by_role("link", name="Statistik").click()
     page.get_by_role("heading", name="Übermittlungen je Stelle und Monat").wait_for()
     figure = page.get_by_role("figure", name="KIM Case Management Rhein-Sieg-Kreis (Demo)")
     assert figure.locator("svg[role=img] rect.bar--delivered").count() >= 1
+    assert figure.locator("svg[role=img] rect.bar--refused").count() >= 1
     table = figure.get_by_role("table")
     assert int(table.locator("tbody tr").last.locator("td").last.inner_text()) >= 1
     assert_accessible(page)
