@@ -87,8 +87,9 @@ def _current_template(catalogue, procedure: str, today: date) -> Template:
     try:
         return catalogue.current(procedure, today)
     except TemplateExpired as exc:
-        raise Conflict(f"Die Vorlage ist abgelaufen und kann nicht für neue Vorprüfungen genutzt werden: {exc}",
-                       field="procedure") from None
+        until = f"{exc.last.valid_until:%d.%m.%Y}" if exc.last.valid_until else "–"
+        raise Conflict(f"Die Vorlage ist abgelaufen und kann nicht für neue Vorprüfungen genutzt werden: Ihre "
+                       f"letzte Version ({exc.last.version}) galt bis {until}.", field="procedure") from None
     except TemplateNotFound:
         raise InvalidInput("Unbekannte oder noch nicht gültige Vorlage.", field="procedure") from None
 
