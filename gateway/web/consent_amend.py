@@ -69,13 +69,13 @@ def _kept(current: ConsentTerms) -> list[dict]:
 def _prefill(current: ConsentTerms) -> FormData:
     first = current.provisions[0]
     until = current.valid_until.astimezone(timezone.utc).date().isoformat() if current.valid_until else ""
+    recipient = f"office:{first.recipient.office}" if first.recipient.office else str(first.recipient.kind)
     return FormData([
-        ("municipality", current.municipality),
-        ("recipient_kind", f"office:{first.recipient.office}" if first.recipient.office else str(first.recipient.kind)),
+        ("municipality", current.municipality), ("recipient_kind", recipient),
         *[("purposes", str(p)) for p in first.purposes], *[("categories", str(c)) for c in first.categories],
-        ("direction", str(first.direction)), ("valid_from", current.valid_from.astimezone(timezone.utc).date().isoformat()),
-        ("valid_until", until), ("form_version", current.evidence.form_version),
-        ("language", current.evidence.language)])
+        ("direction", str(first.direction)),
+        ("valid_from", current.valid_from.astimezone(timezone.utc).date().isoformat()), ("valid_until", until),
+        ("form_version", current.evidence.form_version), ("language", current.evidence.language)])
 
 
 def _changes(request: Request, current: ConsentTerms, form) -> dict:

@@ -107,7 +107,7 @@ def _other_changes(before: ConsentTerms, after: ConsentTerms, place_before: str,
     out = []
     if place_before != place_after:
         out.append(f"Wohnort: bisher {place_before}, künftig {place_after}.")
-    if (before.valid_from, before.valid_until) != (after.valid_from, after.valid_until):
+    if period(before) != period(after):  # in days, as the case manager enters them
         out.append(f"Gültigkeit: bisher {period(before)}, künftig {period(after)}.")
     if before.evidence.form_sha256 != after.evidence.form_sha256:
         out.append("Nachweis: Das neu unterschriebene Formular wird als Nachweis gespeichert (SHA-256).")

@@ -56,3 +56,7 @@ def test_categories_combine_within_a_provision_only_as_single_permissions():
     two = terms(provisions=[BASE["provisions"][0], {"recipient": {"kind": "jobcenter"}, "purposes": ["fallmanagement"],
                                                     "categories": ["sozialdaten"]}])
     assert len(permissions(two)) == 2 * 2 + 1
+
+
+def test_a_time_of_day_the_form_cannot_show_is_no_change():
+    assert changes(terms(valid_from="2025-01-01T09:30:00Z"), terms(), NAMES, "Troisdorf", "Troisdorf")["other"] == []
