@@ -58,6 +58,7 @@ SUMMARIES = {
     ("get", "/audit/proofs/consistency"): "Nachweis, dass das Protokoll nur fortgeschrieben wurde",
     ("get", "/audit/export"): "Protokoll exportieren (JSON Lines, für kimhub audit verify)",
     ("get", "/audit/persons/{person}/report"): "Auskunft nach Art. 15 DSGVO",
+    ("get", "/audit/persons/{person}/report.pdf"): "Auskunft nach Art. 15 DSGVO als PDF zum Ausdrucken",
     ("get", "/admin/dead-letters"): "Nicht zustellbare Nachrichten",
     ("post", "/admin/dead-letters/{dead_letter_id}/replay"): "Nachricht erneut zustellen",
     ("get", "/checklists"): "Checklisten-Vorlagen",
@@ -67,6 +68,44 @@ SUMMARIES = {
     ("get", "/prechecks/{precheck_id}"): "Vorprüfung abrufen",
     ("post", "/documents"): "Unterlage hochladen (PDF, JPEG, PNG)",
 }
+
+
+# German descriptions of the request bodies' schemas as /docs and /redoc show them, by schema and field
+# ("" = the schema itself). The contracts' docstrings and Field descriptions stay English: they are code
+# documentation (and the exported JSON Schemas in contracts/schemas keep them); the API's readers in the
+# offices read these. tests/unit/test_openapi_german.py keeps every request body's description German.
+SCHEMA_TEXTS: dict[str, dict[str, str]] = {
+    "ConsentTerms": {"": "Wozu die Person eingewilligt hat: der Teil, den das Fallmanagement erfasst, gleich bei "
+                         "Erteilung und Änderung.",
+                     "municipality": "Amtlicher Gemeindeschlüssel (AGS) des Wohnorts der Person"},
+    "RecordConsentBody": {"municipality": "Amtlicher Gemeindeschlüssel (AGS) des Wohnorts der Person"},
+    "DataCategory": {"": "Arten personenbezogener Daten, die eine Einwilligung umfassen kann; die Werte sind feste "
+                         "Kennungen."},
+    "EinbuergerungsmitteilungV1": {"": "Die Einbürgerungsbehörde teilt der Ausländerbehörde eine Einbürgerung mit."},
+    "Evidence": {"": "Nachweis des unterschriebenen Formulars; der Scan selbst bleibt beim Fallmanagement.",
+                 "form_sha256": "SHA-256-Prüfsumme des gescannten unterschriebenen Formulars (hexadezimal)",
+                 "language": "Sprache, in der die Einwilligung erläutert wurde (BCP 47, z. B. „de“ oder „ar“)"},
+    "Provision": {"": "Eine Erlaubnis der Einwilligung: zwischen der erfassenden und einer anderen Stelle, für diese "
+                      "Zwecke und Datenkategorien, in dieser Richtung."},
+    "RecipientSpec": {"": "Entweder eine bestimmte Stelle („office“) oder jede für die Person zuständige Stelle "
+                          "einer Art („kind“)."},
+    "ReferralV1": {"": "Überleitung: Eine Stelle übergibt das Anliegen einer Person an eine andere. Jedes Feld "
+                       "gehört zu einer Datenkategorie; Pflichtfelder muss die Einwilligung umfassen, nicht "
+                       "umfasste freiwillige Felder werden vor der Zustellung entfernt."},
+    "SendTransfer": {"": "Eine Nachricht über eine Person senden. Ein Feld für Datenkategorien gibt es bewusst "
+                         "nicht: Der Hub leitet sie aus dem Vertrag des Inhalts ab."},
+}
+
+
+def _describe(schemas: dict) -> None:
+    for name, texts in SCHEMA_TEXTS.items():
+        schema = schemas.get(name)
+        if schema is None:
+            continue
+        for field, text in texts.items():
+            target = schema if field == "" else schema.get("properties", {}).get(field)
+            if target is not None:
+                target["description"] = text
 
 
 def install(app: FastAPI) -> None:
@@ -79,6 +118,7 @@ def install(app: FastAPI) -> None:
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 operation["summary"] = SUMMARIES.get((method, path), operation.get("summary"))
+        _describe(schema.get("components", {}).get("schemas", {}))
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

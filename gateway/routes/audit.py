@@ -3,7 +3,7 @@ Never payloads."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.consent import PERSON_PATTERN
@@ -32,9 +32,10 @@ async def transfer_log(
     purpose: Purpose | None = None,
     decision: Decision | None = None,
     kind: str | None = Query("transfer", pattern="^(transfer|consent|access|revocation)$",
-                             description="transfer, consent, access (reads of content and reports) or revocation"),
-    since: AwareDatetime | None = Query(None, description="Inclusive, RFC 3339 with zone"),
-    until: AwareDatetime | None = Query(None, description="Exclusive, RFC 3339 with zone"),
+                             description="transfer, consent, access (Lesezugriffe auf Inhalte und Auskünfte) "
+                                         "oder revocation (Schritte eines Widerrufs)"),
+    since: AwareDatetime | None = Query(None, description="Beginn (einschließlich), RFC 3339 mit Zeitzone"),
+    until: AwareDatetime | None = Query(None, description="Ende (ausschließlich), RFC 3339 mit Zeitzone"),
     after_seq: Annotated[Int64, Query(ge=-1)] = -1,
     limit: Annotated[Int64, Query(ge=1, le=1000)] = 100,
     actor: Actor = Depends(dpo),
@@ -103,5 +104,18 @@ async def export(request: Request, start: Annotated[Int64, Query(ge=0)] = 0,
 @router.get("/persons/{person}/report")
 async def access_report(request: Request, person: str = Path(pattern=PERSON_PATTERN),
                         format: str = Query("json", pattern="^(json|html)$"), actor: Actor = Depends(dpo)):
-    report = await bus(request).handle(ReportAccess(person=person, format=format), actor)
+    pdf_link = f"/audit/persons/{person}/report.pdf" if format == "html" else None
+    report = await bus(request).handle(ReportAccess(person=person, format=format, pdf_link=pdf_link), actor)
     return HTMLResponse(report) if format == "html" else report
+
+
+@router.get("/persons/{person}/report.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}, "description": "Die Auskunft als PDF"}})
+async def access_report_pdf(request: Request, person: str = Path(pattern=PERSON_PATTERN), actor: Actor = Depends(dpo)):
+    """The Art. 15 report as a printable PDF (the same content as the HTML page)."""
+    return pdf_response(await bus(request).handle(ReportAccess(person=person, format="pdf"), actor), person)
+
+
+def pdf_response(content: bytes, person: str) -> Response:
+    return Response(content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="auskunft-art15-{person}.pdf"'})

@@ -61,6 +61,6 @@ async def publish(request: Request, actor: Actor = Depends(administrator)):
     try:
         stored = await bus(request).handle(PublishTemplate(template=json.loads(json.dumps(template, default=str))),
                                            actor)
-    except ServiceError as exc:
-        return await _templates_page(request, 422, errors=messages(exc), text=text)
+    except ServiceError as exc:  # named as the API names them (POST /checklists/{procedure}/versions)
+        return await _templates_page(request, 422, errors=messages(exc, "versions"), text=text)
     return RedirectResponse(f"/ui/admin/checklisten?veroeffentlicht={stored.get('procedure', '')}", status_code=303)

@@ -2,7 +2,6 @@
 requests from offices."""
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -14,7 +13,7 @@ from contracts.consent import PERSON_PATTERN, ConsentTerms
 from contracts.referral import DocumentRef, ReferralV1
 from gateway.deps import bus, directory, keys, new_uow
 from gateway.web import precheck
-from gateway.web.forms import MAX_SIGNED_FORM_BYTES, day_start, messages, read_upload
+from gateway.web.forms import consent_terms, messages, read_upload, signed_form_sha256
 from gateway.web.render import page
 from gateway.web.session import csrf_checked, page_for
 from services.checklists.commands import UploadDocument
@@ -55,38 +54,17 @@ def _consent_form(request: Request, form: dict, errors: list[str] | None = None)
 @router.post("/neu", dependencies=[Depends(csrf_checked)])
 async def record_consent(request: Request, actor: Actor = Depends(case_manager)):
     form = await request.form()
-    signed = form.get("signed_form")
     try:
-        content = await read_upload(signed if isinstance(signed, UploadFile) else None, MAX_SIGNED_FORM_BYTES)
-    except ValueError:
-        return _consent_form(request, form, ["Unterschriebenes Formular: Die Datei ist zu groß (höchstens 20 MB)."])
-    if content is None:
-        return _consent_form(request, form, ["Unterschriebenes Formular: Bitte laden Sie den Scan hoch."])
-    try:
-        terms = ConsentTerms.model_validate(_terms(form, hashlib.sha256(content).hexdigest()))
+        terms = ConsentTerms.model_validate(consent_terms(form, await signed_form_sha256(form)))
         result = await bus(request).handle(RecordConsent(terms=terms), actor)
     except (ValidationError, ServiceError) as exc:
         return _consent_form(request, form, messages(exc))
     return RedirectResponse(f"/ui/personen/{result.person}?erfasst=1", status_code=303)
 
 
-def _terms(form, form_sha256: str) -> dict:
-    """The consent terms from the form: one provision (recipient kind, purposes, categories, direction)."""
-    return {
-        "municipality": form.get("municipality", ""),
-        "provisions": [{"recipient": {"kind": form.get("recipient_kind", "")},
-                        "purposes": form.getlist("purposes"), "categories": form.getlist("categories"),
-                        "direction": form.get("direction", "outbound")}],
-        "valid_from": day_start(form.get("valid_from", "")),
-        "valid_until": day_start(form["valid_until"]) if form.get("valid_until") else None,
-        "evidence": {"form_sha256": form_sha256, "form_version": form.get("form_version", ""),
-                     "language": form.get("language", "")},
-    }
-
-
 @router.get(f"/{PERSON}")
 async def person(request: Request, person: PersonPath, erfasst: bool = False, gesendet: str | None = None,
-                 widerrufen: bool = False, actor: Actor = Depends(case_manager)):
+                 widerrufen: bool = False, geaendert: bool = False, actor: Actor = Depends(case_manager)):
     found = await consents.of_person(new_uow(request), actor, person)
     if not found:
         raise NotFound("Für diese Person hat Ihre Stelle keine Einwilligung erfasst.", field="person")
@@ -94,8 +72,8 @@ async def person(request: Request, person: PersonPath, erfasst: bool = False, ge
                                      directory(request))
     names = request.app.state.hub.directory.municipality_names
     return page(request, "person.html", title="Person", person=person, consents=found, timeline=timeline,
-                recorded=erfasst, sent=gesendet, revoked=widerrufen, municipality_name=lambda k: names.get(k, k),
-                languages=LANGUAGES)
+                recorded=erfasst, sent=gesendet, revoked=widerrufen, amended=geaendert,
+                municipality_name=lambda k: names.get(k, k), languages=LANGUAGES)
 
 
 async def _municipality(request: Request, actor: Actor, person: str) -> str:

@@ -1,5 +1,5 @@
 """Data-protection officer pages: the transfer log with filters, one record with its inclusion proof
-(checked in the browser), checkpoints."""
+(checked in the browser), the Art. 15 report (page and PDF). Checkpoints and cosigning: checkpoints.py."""
 from __future__ import annotations
 
 import json
@@ -14,6 +14,7 @@ from contracts.consent import PERSON_PATTERN
 from contracts.purposes import Purpose
 from contracts.transfer import Decision
 from gateway.deps import bus, directory, new_uow
+from gateway.routes.audit import pdf_response
 from gateway.web.forms import day_start, messages
 from gateway.web.render import page
 from gateway.web.session import page_for
@@ -42,6 +43,7 @@ RECORD_LABELS = {
     "form_version": "Formularversion", "revocation_method": "Art des Widerrufs", "read": "Lesevorgang",
     "user": "Gelesen von", "roles": "Rollen", "document_sha256": "Dokument (SHA-256)",
 }
+BAD_PERSON = "Person: Das Pseudonym hat nicht das erwartete Format (p- und 32 Zeichen)."
 FILTERS = ("person", "office", "purpose", "decision", "kind", "since", "until")
 
 
@@ -64,7 +66,7 @@ def _log_page(request: Request, asked: dict, found: dict, errors: list[str] | No
 def _filter(asked: dict) -> LogFilter:
     """The DPO's filter from the form; dates are whole days (until: inclusive)."""
     if asked["person"] and not _matches(PERSON_PATTERN, asked["person"]):
-        raise InvalidInput("Person: Das Pseudonym hat nicht das erwartete Format (p- und 32 Zeichen).")
+        raise InvalidInput(BAD_PERSON)
     since, until = (_day(asked["since"], "Von"), _day(asked["until"], "Bis"))
     return LogFilter(
         person=asked["person"] or None, office=asked["office"] or None,
@@ -107,19 +109,18 @@ async def record(request: Request, index: int, actor: Actor = Depends(dpo)):
 async def access_report(request: Request, person: str = "", actor: Actor = Depends(dpo)):
     """The Art. 15 report about one person as a printable page (the audit context renders it)."""
     if not _matches(PERSON_PATTERN, person):
-        return page(request, "error.html", status_code=422, title="Auskunft nach Art. 15 DSGVO",
-                    message="Person: Das Pseudonym hat nicht das erwartete Format (p- und 32 Zeichen).")
-    return HTMLResponse(await bus(request).handle(ReportAccess(person=person, format="html"), actor))
+        return _bad_person(request)
+    command = ReportAccess(person=person, format="html", pdf_link=f"/ui/auskunft.pdf?person={person}")
+    return HTMLResponse(await bus(request).handle(command, actor))
 
 
-@router.get("/pruefpunkte")
-async def checkpoints(request: Request, actor: Actor = Depends(dpo)):
-    hub = request.app.state.hub
-    keys = audit.signing_keys(hub.settings.log_origin, hub.signer, hub.cosigners)
-    try:
-        latest = await audit.checkpoint(new_uow(request), actor)
-    except NotFound as exc:
-        latest, pending = None, exc.message
-    else:
-        pending = None
-    return page(request, "checkpoints.html", title="Prüfpunkte", latest=latest, keys=keys, pending=pending)
+@router.get("/auskunft.pdf")
+async def access_report_pdf(request: Request, person: str = "", actor: Actor = Depends(dpo)):
+    """The same report as a printable PDF."""
+    if not _matches(PERSON_PATTERN, person):
+        return _bad_person(request)
+    return pdf_response(await bus(request).handle(ReportAccess(person=person, format="pdf"), actor), person)
+
+
+def _bad_person(request: Request):
+    return page(request, "error.html", status_code=422, title="Auskunft nach Art. 15 DSGVO", message=BAD_PERSON)

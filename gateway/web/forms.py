@@ -1,12 +1,15 @@
 """Form input for the pages: German messages for invalid input, uploads, the bus's answers."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time, timezone
 
 from starlette.datastructures import UploadFile
 from pydantic import ValidationError
 
-from services.kernel.errors import ServiceError
+from gateway.field_labels import field_label
+from gateway.validation_texts import german_text
+from services.kernel.errors import InvalidFields, InvalidInput, ServiceError
 
 FIELD_LABELS = {
     "municipality": "Wohnort (Gemeinde)", "provisions": "Umfang der Einwilligung", "purposes": "Zwecke",
@@ -29,8 +32,11 @@ TYPE_TEXTS = {
 MAX_SIGNED_FORM_BYTES = 20 * 1024 * 1024
 
 
-def messages(exc: Exception) -> list[str]:
-    """What went wrong, in German, naming each field in words."""
+def messages(exc: Exception, route: str = "") -> list[str]:
+    """What went wrong, in German, naming each field in words (``route``: as the API's route names
+    the fields of an ``InvalidFields``, e.g. "versions" for a checklist template)."""
+    if isinstance(exc, InvalidFields):
+        return list(dict.fromkeys(f"{field_label(tuple(e['loc']), route)}: {german_text(e)}" for e in exc.errors))
     if isinstance(exc, ServiceError):
         return [exc.message]
     if isinstance(exc, ValidationError):
@@ -62,3 +68,33 @@ async def read_upload(upload: UploadFile | None, limit: int) -> bytes | None:
     if len(content) > limit:
         raise ValueError("too large")
     return content
+
+
+async def signed_form_sha256(form) -> str:
+    """The SHA-256 of the uploaded scan of the signed consent form (the scan itself is not kept)."""
+    signed = form.get("signed_form")
+    try:
+        content = await read_upload(signed if isinstance(signed, UploadFile) else None, MAX_SIGNED_FORM_BYTES)
+    except ValueError:
+        raise InvalidInput("Unterschriebenes Formular: Die Datei ist zu groß (höchstens 20 MB).",
+                           field="signed_form") from None
+    if content is None:
+        raise InvalidInput("Unterschriebenes Formular: Bitte laden Sie den Scan hoch.", field="signed_form")
+    return hashlib.sha256(content).hexdigest()
+
+
+def consent_terms(form, form_sha256: str, kept: list[dict] | tuple = ()) -> dict:
+    """The consent terms from the form: one provision (recipient, purposes, categories, direction),
+    then ``kept``, further provisions an amendment leaves as they were."""
+    chosen = form.get("recipient_kind", "")
+    recipient = {"office": chosen[7:]} if chosen.startswith("office:") else {"kind": chosen}
+    return {
+        "municipality": form.get("municipality", ""),
+        "provisions": [{"recipient": recipient, "purposes": form.getlist("purposes"),
+                        "categories": form.getlist("categories"), "direction": form.get("direction", "outbound")},
+                       *kept],
+        "valid_from": day_start(form.get("valid_from", "")),
+        "valid_until": day_start(form["valid_until"]) if form.get("valid_until") else None,
+        "evidence": {"form_sha256": form_sha256, "form_version": form.get("form_version", ""),
+                     "language": form.get("language", "")},
+    }

@@ -20,4 +20,5 @@ class ReportAccess(Contract):
     """The Art. 15 access report about one person, proven against a checkpoint signed now."""
 
     person: str = Field(pattern=PERSON_PATTERN)
-    format: Literal["json", "html"] = "json"
+    format: Literal["json", "html", "pdf"] = "json"
+    pdf_link: str | None = None  # html: where the page links to the same report as a PDF

@@ -9,13 +9,12 @@ from datetime import datetime
 from contracts.audit import CheckpointV1
 from contracts.envelope import Envelope
 from contracts.registry import by_model, dataschema_uri
-from services.audit import views
+from services.audit import report_html, report_pdf, views
 from services.audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from services.audit.commands import AddCosignature, ReportAccess
 from services.audit.reads import log_reads, report_read
 from services.audit.note_keys import NoteError, NoteSigner, NoteVerifier
 from services.audit.record import rfc3339
-from services.audit.report_html import render
 from services.audit.repository import AuditRepository
 from services.audit.signed_note import open_note
 from services.directory.model import Directory
@@ -59,16 +58,29 @@ def cosignature_lines(hub_note: str, cosigned_note: str, hub: NoteVerifier,
         text, names = open_note(cosigned_note, [hub, *cosigners])
         open_checkpoint(hub_note, [hub])
     except NoteError as exc:
-        raise InvalidInput(f"Signatur ungültig: {exc}", field="note") from None
+        raise InvalidInput(f"Signatur ungültig: {note_problem(exc)}", field="note") from None
     if text != hub_note.split("\n\n", 1)[0] + "\n" or hub.name not in names:
         raise InvalidInput("Die Notiz ist nicht der Prüfpunkt dieser Größe.", field="note")
     return {c.name: next(ln + "\n" for ln in cosigned_note.split("\n") if ln.startswith(f"\u2014 {c.name} "))
             for c in cosigners if c.name in names}
 
 
+def note_problem(exc: NoteError) -> str:
+    """What is wrong with a signed note, in German (the checks' own texts are for developers)."""
+    text = str(exc)
+    if text.startswith("malformed") or "UTF-8" in text or "control character" in text or "newline" in text:
+        return ("Der Text ist keine vollständige signierte Notiz (Prüfpunkt, Leerzeile, Signaturzeilen mit "
+                "„— “ am Anfang). Bitte die Ausgabe von „kimhub audit cosign“ unverändert einfügen.")
+    if text.startswith("invalid signature by"):
+        return f"Die Signatur von „{text.split(' by ', 1)[1].split('+')[0]}“ passt nicht zum Text."
+    if "origin" in text:
+        return "Der Prüfpunkt stammt aus einem anderen Protokoll (Herkunft passt nicht)."
+    return "Die Notiz trägt keine gültige Signatur des Hubs und eines konfigurierten Schlüssels zum Gegenzeichnen."
+
+
 async def report_access(cmd: ReportAccess, actor: Actor, uow: HubUnitOfWork, signer: NoteSigner, settings: Settings,
-                        directory: Directory) -> dict | str:
-    """The Art. 15 report about ``cmd.person`` as data (JSON) or as a printable German page (HTML).
+                        directory: Directory) -> dict | str | bytes:
+    """The Art. 15 report about ``cmd.person`` as data (JSON), as a printable German page (HTML) or PDF.
     A checkpoint is signed first if the log grew, so the report proves every entry up to now."""
     async with uow:
         signed = await sign_if_grown(uow.audit_log, signer, settings.log_origin)
@@ -76,8 +88,11 @@ async def report_access(cmd: ReportAccess, actor: Actor, uow: HubUnitOfWork, sig
             await uow.outbox.add(topics.AUDIT, *signed.message())
         report = await views.access_report(uow, cmd.person, utcnow(), views.scope(actor, directory))
         await log_reads(uow, [report_read(actor, cmd.person)])  # commits
+    names = {o.id: o.name for o in directory.offices.values()}
     if cmd.format == "html":
-        return render(report, {o.id: o.name for o in directory.offices.values()})
+        return report_html.render(report, names, cmd.pdf_link)
+    if cmd.format == "pdf":
+        return report_pdf.render(report, names)
     return report
 
 

@@ -26,7 +26,7 @@ h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border:1px solid #999;padding:.3em .5em;
 text-align:left;vertical-align:top}th{background:#eee}.small{font-size:.8em;color:#444}
 pre{white-space:pre-wrap;font-size:.75em;background:#f6f6f6;padding:.5em}
-@media print{body{margin:0}}
+@media print{body{margin:0}.noprint{display:none}}
 """
 
 
@@ -59,6 +59,10 @@ def _reasons(reasons: list[str]) -> str:
     return "<br><span class=small>" + escape(", ".join(REASONS.get(r, r) for r in reasons)) + "</span>"
 
 
+def _headings(names: tuple[str, ...]) -> str:
+    return "".join(f"<th>{escape(n)}</th>" for n in names)
+
+
 def _transfer_rows(transfers: list[dict], office_names: dict[str, str]) -> str:
     return "".join(
         f"<tr><td>{_date(t['recorded_at'])}</td><td>{_office(office_names, t['recipient_office'])}</td>"
@@ -82,15 +86,59 @@ def _consent_rows(consents: list[dict], office_names: dict[str, str]) -> str:
 
 def _read_rows(reads: list[dict], office_names: dict[str, str]) -> str:
     return "".join(
-        f"<tr><td>{_date(r['recorded_at'])}</td><td>{escape(READS.get(r['read'], r['read']))}</td>"
-        f"<td>{_office(office_names, r['office'])}</td><td>{escape(r['transfer_id'] or '–')}</td>"
-        f"<td class=small>{r['index']}</td></tr>"
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in read_columns(r, office_names)[:-1])
+        + f"<td class=small>{r['index']}</td></tr>"
         for r in reads
     ) or "<tr><td colspan=5>Keine Einträge.</td></tr>"
 
 
-def render(report: dict, office_names: dict[str, str]) -> str:
-    """The access report (the DPO view's dict) as one HTML page; ``office_names`` by office id."""
+HEADING = "Auskunft nach Art. 15 DSGVO: Übermittlungen Ihrer Daten über kimhub"
+TRANSFER_HEADINGS = ("Zeitpunkt", "Empfangende Stelle", "Zweck", "Übermittelte Datenkategorien",
+                     "Entfernte Datenkategorien", "Einwilligung", "Entscheidung", "Nr.")
+CONSENT_HEADINGS = ("Zeitpunkt", "Vorgang", "Einwilligung", "Erfassende Stelle", "Nr.")
+READ_HEADINGS = ("Zeitpunkt", "Vorgang", "Lesende Stelle", "Übermittlung", "Nr.")
+INTRO = ("Diese Auskunft nennt jede Übermittlung Ihrer Daten zwischen Behörden über kimhub, auch abgelehnte, mit "
+         "empfangender Stelle, Zweck, Datenkategorien und der Einwilligung, auf der sie beruhte. Inhalte der "
+         "Nachrichten sind im Protokoll nicht gespeichert.")
+COMPLAINT = ("Beschwerden können Sie an die Landesbeauftragte für Datenschutz und Informationsfreiheit "
+             "Nordrhein-Westfalen (LDI NRW) richten (Art. 77 DSGVO).")
+
+
+def transfer_columns(t: dict, office_names: dict[str, str]) -> list[str]:
+    """One transfer in the report's columns as plain text (for the PDF; the page shows the same)."""
+    reasons = ", ".join(REASONS.get(r, r) for r in t["reasons"])
+    decision = DECISIONS.get(t["decision"], t["decision"]) + (f" ({reasons})" if reasons else "")
+    return [_date(t["recorded_at"]), office_names.get(t["recipient_office"], t["recipient_office"] or "–"),
+            _purpose(t["purpose"]), _categories(t["categories_sent"]), _categories(t["categories_removed"]),
+            (t["consent_id"] or "–") + _version(t["consent_version"]), decision, str(t["index"])]
+
+
+def consent_columns(c: dict, office_names: dict[str, str]) -> list[str]:
+    return [_date(c["recorded_at"]), EVENTS.get(c["event"], c["event"]), c["consent_id"] + _version(c["consent_version"]),
+            office_names.get(c["office"], c["office"] or "–"), str(c["index"])]
+
+
+def read_columns(r: dict, office_names: dict[str, str]) -> list[str]:
+    """One read (who opened what about the person, when) in the report's columns as plain text."""
+    return [_date(r["recorded_at"]), READS.get(r["read"], r["read"]), office_names.get(r["office"], r["office"]),
+            r["transfer_id"] or "–", str(r["index"])]
+
+
+def generated_on(report: dict) -> str:
+    return _date(report["generated_at"])
+
+
+def proof_text(size: int) -> str:
+    return (f"Jeder Eintrag ist im manipulationssicheren Protokoll (Merkle-Baum nach RFC 9162) enthalten. Der "
+            f"signierte Prüfpunkt unten umfasst {size} Einträge; die maschinenlesbare Fassung dieser Auskunft "
+            f"(JSON, Art. 20 DSGVO) enthält zu jedem Eintrag den Inklusionsnachweis.")
+
+
+def render(report: dict, office_names: dict[str, str], pdf_link: str | None = None) -> str:
+    """The access report (the DPO view's dict) as one HTML page; ``office_names`` by office id;
+    ``pdf_link``: where the same report is as a PDF."""
+    pdf = (f'<p class=noprint><a href="{escape(pdf_link)}">Diese Auskunft als PDF herunterladen</a></p>'
+           if pdf_link else "")
     transfers = _transfer_rows(report["transfers"], office_names)
     consents = _consent_rows(report["consents"], office_names)
     reads = _read_rows(report.get("reads", []), office_names)
@@ -98,24 +146,18 @@ def render(report: dict, office_names: dict[str, str]) -> str:
     return f"""<!doctype html>
 <html lang="de"><head><meta charset="utf-8"><title>Auskunft nach Art. 15 DSGVO</title>
 <style>{STYLE}</style></head><body>
-<h1>Auskunft nach Art. 15 DSGVO: Übermittlungen Ihrer Daten über kimhub</h1>
-<p>Erstellt am {_date(report['generated_at'])}. Kennung der Person (Pseudonym): <code>{escape(report['person'])}</code>.</p>
-<p>Diese Auskunft nennt jede Übermittlung Ihrer Daten zwischen Behörden über kimhub, auch abgelehnte, mit
-empfangender Stelle, Zweck, Datenkategorien und der Einwilligung, auf der sie beruhte. Inhalte der
-Nachrichten sind im Protokoll nicht gespeichert.</p>
+<h1>{HEADING}</h1>
+<p>Erstellt am {generated_on(report)}. Kennung der Person (Pseudonym): <code>{escape(report['person'])}</code>.</p>
+<p>{INTRO}</p>{pdf}
 <h2>Übermittlungen</h2>
-<table><tr><th>Zeitpunkt</th><th>Empfangende Stelle</th><th>Zweck</th><th>Übermittelte Datenkategorien</th>
-<th>Entfernte Datenkategorien</th><th>Einwilligung</th><th>Entscheidung</th><th>Nr.</th></tr>{transfers}</table>
+<table><tr>{_headings(TRANSFER_HEADINGS)}</tr>{transfers}</table>
 <h2>Ihre Einwilligungen</h2>
-<table><tr><th>Zeitpunkt</th><th>Vorgang</th><th>Einwilligung</th><th>Erfassende Stelle</th><th>Nr.</th></tr>{consents}</table>
+<table><tr>{_headings(CONSENT_HEADINGS)}</tr>{consents}</table>
 <h2>Wer Ihre Daten gelesen hat</h2>
-<table><tr><th>Zeitpunkt</th><th>Vorgang</th><th>Lesende Stelle</th><th>Übermittlung</th><th>Nr.</th></tr>{reads}</table>
+<table><tr>{_headings(READ_HEADINGS)}</tr>{reads}</table>
 <h2>Nachweis</h2>
-<p class=small>Jeder Eintrag ist im manipulationssicheren Protokoll (Merkle-Baum nach RFC 9162) enthalten. Der
-signierte Prüfpunkt unten umfasst {cp['size']} Einträge; die maschinenlesbare Fassung dieser Auskunft
-(JSON, Art. 20 DSGVO) enthält zu jedem Eintrag den Inklusionsnachweis.</p>
+<p class=small>{proof_text(cp['size'])}</p>
 <pre>{escape(cp['note'])}</pre>
-<p class=small>Beschwerden können Sie an die Landesbeauftragte für Datenschutz und Informationsfreiheit
-Nordrhein-Westfalen (LDI NRW) richten (Art. 77 DSGVO).</p>
+<p class=small>{COMPLAINT}</p>
 </body></html>
 """

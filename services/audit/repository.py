@@ -59,6 +59,21 @@ class AuditRepository:
         )
         return [{"sender_office": s, "recipient_office": r, "decision": d, "count": n} for s, r, d, n in rows]
 
+    async def monthly_totals(self, q: LogQuery) -> list[dict]:
+        """Transfer decisions counted per sending office, month (UTC, "YYYY-MM") and decision."""
+        t = transfer_log
+        if self.conn.dialect.name == "postgresql":
+            month = func.to_char(func.timezone("UTC", t.c.recorded_at), "YYYY-MM")
+        else:  # SQLite keeps UTC without a zone
+            month = func.strftime("%Y-%m", t.c.recorded_at)
+        rows = await self.conn.execute(
+            select(t.c.sender_office, month.label("month"), t.c.decision, func.count())
+            .where(t.c.kind == TransferLogRecord.KIND, *_conditions(q))
+            .group_by(t.c.sender_office, month, t.c.decision)
+            .order_by(t.c.sender_office, month, t.c.decision)
+        )
+        return [{"office": o, "month": m, "decision": d, "count": n} for o, m, d, n in rows]
+
     async def leaf(self, index: int, scope: frozenset[str] | None = None) -> tuple[dict, bytes] | None:
         """The record at ``index`` and the leaf hash stored when it was appended (None if it is not
         there, or not about an office in ``scope``)."""
@@ -146,6 +161,11 @@ class AuditRepository:
         return list((await self.conn.execute(select(checkpoint_cosignatures.c.signature_line)
                                              .where(checkpoint_cosignatures.c.size == size)
                                              .order_by(checkpoint_cosignatures.c.key_name))).scalars())
+
+    async def last_cosigned(self, key_name: str) -> int | None:
+        """The largest checkpoint size ``key_name`` cosigned (None: none yet)."""
+        c = checkpoint_cosignatures
+        return await self.conn.scalar(select(func.max(c.c.size)).where(c.c.key_name == key_name))
 
     async def has_cosignature(self, size: int, key_name: str) -> bool:
         return await self.conn.scalar(select(checkpoint_cosignatures.c.size).where(

@@ -60,10 +60,24 @@ async def totals(uow: HubUnitOfWork, actor: Actor, directory: Directory, f: LogF
         return {"totals": await uow.audit_log.totals(_query(uow, f, offices))}
 
 
+async def monthly_totals(uow: HubUnitOfWork, actor: Actor, directory: Directory, f: LogFilter) -> list[dict]:
+    """Transfers per sending office, month (UTC) and decision, about the offices of the actor's controller."""
+    offices = _check(f, actor, directory)
+    async with uow:
+        return await uow.audit_log.monthly_totals(_query(uow, f, offices))
+
+
 async def checkpoint(uow: HubUnitOfWork, actor: Actor, size: int | None = None) -> dict:
     """The latest stored checkpoint, or the one of ``size``, with every cosignature."""
     async with uow:
         return await checkpoint_note(uow, size)
+
+
+async def cosigning(uow: HubUnitOfWork, actor: Actor, cosigners: list[NoteVerifier]) -> list[dict]:
+    """For each configured cosigner key: the last checkpoint size it cosigned (None: none yet)."""
+    async with uow:
+        return [{"name": c.name, "vkey": c.vkey, "last_size": await uow.audit_log.last_cosigned(c.name)}
+                for c in cosigners]
 
 
 async def inclusion(uow: HubUnitOfWork, actor: Actor, directory: Directory, index: int, size: int | None) -> dict:

@@ -34,7 +34,12 @@ class CatalogueError(ValueError):
 
 
 class PublishError(CatalogueError):
-    """A template cannot be published into the catalogue (version or validity rules)."""
+    """A template cannot be published into the catalogue (version or validity rules); ``german`` says
+    why to the admin who publishes (the English message is for the template files' maintainers)."""
+
+    def __init__(self, message: str, german: str):
+        super().__init__(message)
+        self.german = german
 
 
 class TemplateNotFound(LookupError):
@@ -110,19 +115,26 @@ class Catalogue:
         if existing:
             latest = existing[-1]
             if any(t.version == template.version for t in existing):
-                raise PublishError(f"{name}: version {template.version} is already published")
+                raise PublishError(f"{name}: version {template.version} is already published",
+                                   f"Version: {template.version} ist bereits veröffentlicht; bitte eine höhere "
+                                   f"Versionsnummer als {latest.version} wählen.")
             if template.version <= latest.version:
                 raise PublishError(
-                    f"{name}: version must be greater than the latest published version ({latest.version})")
+                    f"{name}: version must be greater than the latest published version ({latest.version})",
+                    f"Version: muss größer sein als die zuletzt veröffentlichte Version {latest.version}.")
             last_start = max(t.valid_from for t in existing)
             if template.valid_from <= last_start:
                 raise PublishError(
                     f"{name}: valid_from {template.valid_from} must be after {last_start} "
-                    f"(the start of version {latest.version}); a new version must start later")
+                    f"(the start of version {latest.version}); a new version must start later",
+                    f"Beginn der Gültigkeit (valid_from): {template.valid_from:%d.%m.%Y} muss nach dem "
+                    f"{last_start:%d.%m.%Y} liegen, dem Beginn von Version {latest.version}.")
             if template.owner_office_kind != latest.owner_office_kind:
                 raise PublishError(
                     f"{name}: owner_office_kind {template.owner_office_kind.value} differs from "
-                    f"{latest.owner_office_kind.value} of version {latest.version}")
+                    f"{latest.owner_office_kind.value} of version {latest.version}",
+                    f"Zuständige Art von Stelle (owner_office_kind): „{template.owner_office_kind.value}“ "
+                    f"weicht von „{latest.owner_office_kind.value}“ der Version {latest.version} ab.")
         versions = dict(self._versions)
         versions[template.procedure] = (*existing, template)
         return Catalogue(MappingProxyType(versions))

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Union
 
+from pydantic_core import PydanticCustomError
 from pydantic import ConfigDict, Discriminator, Field, Tag, model_serializer, model_validator
 
 from contracts.base import Contract
@@ -55,31 +56,31 @@ class FactCondition(Contract):
     @classmethod
     def _from_yaml_form(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
-            raise ValueError("a condition must be a mapping such as {fact: age, at_least: 16}")
+            raise _invalid("Eine Bedingung ist ein Objekt wie {example}.", example="{fact: age, at_least: 16}")
         if "op" in data and "value" in data:  # the internal form, e.g. FactCondition(fact=..., op=..., value=...)
             data = {"fact": data.get("fact"), data["op"]: data["value"], **{
                 k: v for k, v in data.items() if k not in ("fact", "op", "value")}}
         fact = data.get("fact")
         if not isinstance(fact, str):
-            raise ValueError("'fact' must name a case fact")
+            raise _invalid("„fact“ muss eine Angabe zum Fall nennen.")
         spec = FACTS.get(fact)
         if spec is None:
-            raise ValueError(f"unknown fact '{fact}' (known: {', '.join(FACTS)})")
+            raise _invalid("Unbekannte Angabe zum Fall „{fact}“ (bekannt: {known}).", fact=fact, known=", ".join(FACTS))
         ops = [k for k in data if k != "fact"]
         unknown = [k for k in ops if k not in Operator._value2member_map_]
         if unknown:
-            raise ValueError(
-                f"unknown operator(s) {', '.join(map(repr, unknown))} "
-                f"(allowed: {', '.join(o.value for o in Operator)}, or all_of/any_of/not)")
+            raise _invalid("Unbekannter Operator {ops} (erlaubt: {allowed}, oder all_of/any_of/not).",
+                           ops=", ".join(map(repr, unknown)), allowed=", ".join(o.value for o in Operator))
         if len(ops) != 1:
-            raise ValueError(f"a fact condition needs exactly one operator, got {len(ops)}: {ops}")
+            raise _invalid("Eine Bedingung braucht genau einen Operator, hier sind es {n}: {ops}.", n=len(ops), ops=str(ops))
         op = Operator(ops[0])
         raw = data[op.value]
         if op in _ORDERED_OPS and not spec.ordered:
-            raise ValueError(f"operator '{op.value}' needs a number or date fact; '{fact}' is {spec.kind}")
+            raise _invalid("Der Operator „{op}“ braucht eine Angabe mit Zahl oder Datum; „{fact}“ ist {kind}.",
+                           op=op.value, fact=fact, kind=str(spec.kind))
         if op is Operator.IN:
             if not isinstance(raw, (list, tuple)) or not raw:
-                raise ValueError("operator 'in' needs a non-empty list of values")
+                raise _invalid("Der Operator „in“ braucht eine nicht leere Liste von Werten.")
             value: Any = tuple(coerce_fact_value(spec, v) for v in raw)
         else:
             value = coerce_fact_value(spec, raw)
@@ -106,6 +107,11 @@ class Not(Contract):
     not_: Condition = Field(alias="not")
 
 
+def _invalid(message: str, **context) -> PydanticCustomError:
+    """A condition's problem in German: the text reaches the admin who publishes a template."""
+    return PydanticCustomError("condition_invalid", message, context)
+
+
 _TAGS: dict[type, str] = {FactCondition: "fact", AllOf: "all_of", AnyOf: "any_of", Not: "not"}
 
 
@@ -129,7 +135,7 @@ Condition = Annotated[
     Discriminator(
         _tag,
         custom_error_type="invalid_condition",
-        custom_error_message="a condition must be a mapping: {fact: ..., <operator>: ...}, all_of, any_of or not",
+        custom_error_message="Eine Bedingung ist ein Objekt: {fact: …, <Operator>: …}, all_of, any_of oder not.",
     ),
 ]
 

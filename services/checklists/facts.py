@@ -13,6 +13,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
+from pydantic_core import PydanticCustomError
+
 from contracts.base import Contract
 
 
@@ -112,15 +114,15 @@ assert {n for n, s in FACTS.items() if not s.derived} == set(CaseFacts.model_fie
 
 
 def coerce_fact_value(spec: FactSpec, value: Any) -> Any:
-    """A condition's comparison value, checked against the fact's type. Raises ValueError."""
+    """A condition's comparison value, checked against the fact's type. Raises PydanticCustomError (a ValueError)."""
     if spec.kind == "bool":
         if isinstance(value, bool):
             return value
-        raise ValueError(f"fact '{spec.name}' is yes/no: expected true or false, got {value!r}")
+        raise _wrong(spec, value, "ist ja/nein: erwartet true oder false")
     if spec.kind == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise ValueError(f"fact '{spec.name}' is a whole number, got {value!r}")
+        raise _wrong(spec, value, "ist eine ganze Zahl")
     if spec.kind == "date":
         if isinstance(value, date):
             return value
@@ -129,13 +131,19 @@ def coerce_fact_value(spec: FactSpec, value: Any) -> Any:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        raise ValueError(f"fact '{spec.name}' is a date (YYYY-MM-DD), got {value!r}")
+        raise _wrong(spec, value, "ist ein Datum (JJJJ-MM-TT)")
     assert spec.enum is not None
     try:
         return spec.enum(value)
     except ValueError:
         allowed = ", ".join(m.value for m in spec.enum)
-        raise ValueError(f"fact '{spec.name}' must be one of: {allowed}; got {value!r}") from None
+        raise _wrong(spec, value, f"erlaubt nur: {allowed}") from None
+
+
+def _wrong(spec: FactSpec, value: Any, expected: str) -> PydanticCustomError:
+    """A condition's value that does not fit its fact, in German (it reaches the admin who publishes)."""
+    return PydanticCustomError("condition_invalid", "Die Angabe „{fact}“ {expected}, nicht {value}.",
+                               {"fact": spec.name, "expected": expected, "value": repr(value)})
 
 
 def full_months(start: date, end: date) -> int:

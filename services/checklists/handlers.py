@@ -12,7 +12,8 @@ from services.checklists.commands import CreatePrecheck, PublishTemplate, Upload
 from services.checklists.catalogue import PublishError, TemplateExpired, TemplateNotFound
 from services.checklists.facts import CaseFacts
 from services.checklists.hints import hints
-from services.checklists.model import Template, TemplateError, parse_template
+from services.checklists.conditions import TAG_PREFIX
+from services.checklists.model import Template
 from services.checklists.precheck import precheck
 from services.checklists.sniff import sniff_media_type
 from services.checklists.views import own_precheck
@@ -27,10 +28,7 @@ from services.unit_of_work import HubUnitOfWork
 
 async def publish(cmd: PublishTemplate, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> dict:
     """The owning office's admin publishes a new template version; earlier cases keep theirs."""
-    try:
-        template = parse_template(cmd.template, "request body")
-    except TemplateError as exc:
-        raise InvalidInput(str(exc), field="body") from None
+    template = _valid_template(cmd.template)
     office = directory.office(actor.office)
     if office.kind != template.owner_office_kind or (template.owner_office and template.owner_office != office.id):
         raise Forbidden("Nur die zuständige Stelle darf diese Vorlage veröffentlichen.", field="owner_office_kind")
@@ -38,7 +36,7 @@ async def publish(cmd: PublishTemplate, actor: Actor, uow: HubUnitOfWork, direct
         try:
             (await uow.checklists.catalogue()).publish(template)
         except PublishError as exc:
-            raise Conflict(str(exc), field="version") from None
+            raise Conflict(exc.german, field="version") from None
         await uow.checklists.add_version(template, actor.user, actor.office, utcnow())
         await uow.commit()
     return {"procedure": template.procedure, "version": template.version, "valid_from": template.valid_from,
@@ -70,6 +68,15 @@ async def create_precheck(cmd: CreatePrecheck, actor: Actor, uow: HubUnitOfWork)
     return stored
 
 
+def _valid_template(raw: dict) -> Template:
+    """The template to publish; each problem named by its field and item (in German at the gateway)."""
+    try:
+        return Template.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidFields([{**e, "loc": ("body", *(p for p in e["loc"] if not str(p).startswith(TAG_PREFIX)))}
+                             for e in exc.errors(include_url=False)]) from None
+
+
 def _in_request(exc: ValidationError) -> list[dict]:
     """A pre-check's validation errors placed in the request body: under its facts or its items."""
     top = "facts" if exc.title == CaseFacts.__name__ else "items"
@@ -80,8 +87,9 @@ def _current_template(catalogue, procedure: str, today: date) -> Template:
     try:
         return catalogue.current(procedure, today)
     except TemplateExpired as exc:
-        raise Conflict(f"Die Vorlage ist abgelaufen und kann nicht für neue Vorprüfungen genutzt werden: {exc}",
-                       field="procedure") from None
+        until = f"{exc.last.valid_until:%d.%m.%Y}" if exc.last.valid_until else "–"
+        raise Conflict(f"Die Vorlage ist abgelaufen und kann nicht für neue Vorprüfungen genutzt werden: Ihre "
+                       f"letzte Version ({exc.last.version}) galt bis {until}.", field="procedure") from None
     except TemplateNotFound:
         raise InvalidInput("Unbekannte oder noch nicht gültige Vorlage.", field="procedure") from None
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from contracts.agency import OFFICE_ID_PATTERN, OfficeKind
 from contracts.base import Contract
@@ -63,14 +64,21 @@ class Template(Contract):
 
     @model_validator(mode="after")
     def _consistent(self) -> Template:
+        # German: the texts reach the admin who publishes (gateway/validation_texts.py keeps them)
         if self.valid_until is not None and self.valid_until < self.valid_from:
-            raise ValueError(f"valid_until {self.valid_until} is before valid_from {self.valid_from}")
+            raise PydanticCustomError(
+                "template_period", "Das Ende der Gültigkeit (valid_until {until}) liegt vor ihrem Beginn "
+                "(valid_from {start}).", {"until": str(self.valid_until), "start": str(self.valid_from)})
         if self.example and not self.review_note:
-            raise ValueError(f"an example template needs a review_note (e.g. '{EXAMPLE_REVIEW_NOTE}')")
+            raise PydanticCustomError(
+                "template_review_note", "Eine Beispielvorlage (example: true) braucht einen Prüfvermerk "
+                "(review_note), z. B. „{note}“.", {"note": EXAMPLE_REVIEW_NOTE})
         seen: dict[str, int] = {}
         for i, item in enumerate(self.items):
             if item.id in seen:
-                raise ValueError(f"item '{item.id}': id used more than once (items[{seen[item.id]}] and items[{i}])")
+                raise PydanticCustomError(
+                    "template_item_twice", "Punkt „{id}“: Die Kennung (id) kommt mehrfach vor (Punkt {first} "
+                    "und Punkt {second}).", {"id": item.id, "first": seen[item.id] + 1, "second": i + 1})
             seen[item.id] = i
         return self
 

@@ -100,5 +100,6 @@ def test_template_version_beyond_integer_column_is_422(hub):
         template.update(procedure="zz-version-probe", version=2**31, valid_from="2099-01-01")
         response = admin.post("/checklists/zz-version-probe/versions", json=template)
         body = assert_problem(response, 422, "urn:kimhub:problem:invalid-input")
-        assert "version" in body["detail"], body
+        assert "Version: Darf höchstens 2147483647 sein." in body["detail"], body
+        assert [e["field"] for e in body["errors"]] == ["version"], body
         assert admin.get("/checklists/zz-version-probe").status_code == 404

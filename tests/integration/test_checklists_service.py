@@ -120,7 +120,7 @@ async def test_a_precheck_naming_a_document_of_another_office_or_person_stores_n
 
 async def test_an_expired_or_unknown_template_is_refused(engine):
     person = new_person()
-    with pytest.raises(Conflict, match="abgelaufen"):
+    with pytest.raises(Conflict, match=r"abgelaufen .*: Ihre letzte Version \(\d+\) galt bis \d\d\.\d\d\.\d{4}\.$"):
         await create_precheck(engine, person, {}, procedure="aufenthg-104c", checked_on=date(2026, 6, 1))
     with pytest.raises(InvalidInput, match="Unbekannte"):
         await create_precheck(engine, person, {}, procedure="no-such-procedure")

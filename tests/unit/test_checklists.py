@@ -149,7 +149,7 @@ def test_einbuergerung_marriage_certificate_is_conditional() -> None:
 
 def test_duplicate_item_ids_are_rejected_naming_file_and_item(tmp_path: Path) -> None:
     msg = rejected(tmp_path, template(items=[item("pass"), item("meldebescheinigung"), item("pass")]))
-    assert "item 'pass'" in msg and "more than once" in msg and "items[0] and items[2]" in msg
+    assert "Punkt „pass“" in msg and "mehrfach" in msg and "Punkt 1 und Punkt 3" in msg
 
 
 def test_unknown_category_is_rejected_naming_file_and_item(tmp_path: Path) -> None:
@@ -161,22 +161,22 @@ def test_unknown_category_is_rejected_naming_file_and_item(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("condition", "expected"),
     [
-        ({"fact": "familienstand", "equals": "verheiratet"}, "unknown fact 'familienstand'"),
-        ({"fact": "family_status", "equals": "married"}, "must be one of"),
-        ({"fact": "family_status", "at_least": 3}, "needs a number or date fact"),
-        ({"fact": "age", "at_least": "sechzehn"}, "whole number"),
-        ({"fact": "age", "at_least": True}, "whole number"),
-        ({"fact": "has_children", "equals": "ja"}, "expected true or false"),
-        ({"fact": "age", "at_least": 16, "less_than": 27}, "exactly one operator"),
-        ({"fact": "age"}, "exactly one operator"),
-        ({"fact": "age", "greater": 3}, "unknown operator"),
-        ({"fact": "family_status", "in": []}, "non-empty list"),
-        ({"fact": "entry_date", "at_most": "31.10.2017"}, "date (YYYY-MM-DD)"),
+        ({"fact": "familienstand", "equals": "verheiratet"}, "Unbekannte Angabe zum Fall „familienstand“"),
+        ({"fact": "family_status", "equals": "married"}, "erlaubt nur"),
+        ({"fact": "family_status", "at_least": 3}, "braucht eine Angabe mit Zahl oder Datum"),
+        ({"fact": "age", "at_least": "sechzehn"}, "ist eine ganze Zahl"),
+        ({"fact": "age", "at_least": True}, "ist eine ganze Zahl"),
+        ({"fact": "has_children", "equals": "ja"}, "erwartet true oder false"),
+        ({"fact": "age", "at_least": 16, "less_than": 27}, "genau einen Operator"),
+        ({"fact": "age"}, "genau einen Operator"),
+        ({"fact": "age", "greater": 3}, "Unbekannter Operator"),
+        ({"fact": "family_status", "in": []}, "nicht leere Liste"),
+        ({"fact": "entry_date", "at_most": "31.10.2017"}, "ist ein Datum (JJJJ-MM-TT)"),
         ({"all_of": []}, "at least 1 item"),
-        ({"any_of": [{"fact": "age", "at_least": 16}, {"fact": "alter", "equals": 3}]}, "unknown fact 'alter'"),
-        ({"not": {"fact": "has_passport", "equals": 1}}, "expected true or false"),
-        ("family_status == 'verheiratet'", "a condition must be a mapping"),
-        ({"fact": "age", "at_least": 16, "extra": 1}, "unknown operator"),
+        ({"any_of": [{"fact": "age", "at_least": 16}, {"fact": "alter", "equals": 3}]}, "Unbekannte Angabe zum Fall „alter“"),
+        ({"not": {"fact": "has_passport", "equals": 1}}, "erwartet true oder false"),
+        ("family_status == 'verheiratet'", "Eine Bedingung ist ein Objekt"),
+        ({"fact": "age", "at_least": 16, "extra": 1}, "Unbekannter Operator"),
         ({"all_of": [{"fact": "age", "at_least": 16}], "hint": "x"}, "Extra inputs are not permitted"),
     ],
 )
@@ -190,12 +190,12 @@ def test_bad_conditions_are_rejected_naming_file_and_item(tmp_path: Path, condit
 def test_nested_condition_error_points_into_the_list(tmp_path: Path) -> None:
     bad = {"all_of": [{"fact": "age", "at_least": 16}, {"fact": "age", "between": [1, 2]}]}
     msg = rejected(tmp_path, template(items=[item("x", applies_if=bad)]))
-    assert "item 'x' (items[0]) applies_if.all_of[1]: unknown operator" in msg
+    assert "item 'x' (items[0]) applies_if.all_of[1]: Unbekannter Operator" in msg
 
 
 def test_valid_until_before_valid_from_is_rejected(tmp_path: Path) -> None:
     msg = rejected(tmp_path, template(valid_from="2024-01-01", valid_until="2023-12-31"))
-    assert "valid_until 2023-12-31 is before valid_from 2024-01-01" in msg
+    assert "Das Ende der Gültigkeit (valid_until 2023-12-31) liegt vor ihrem Beginn (valid_from 2024-01-01)" in msg
 
 
 def test_single_day_validity_is_allowed() -> None:
@@ -206,7 +206,7 @@ def test_single_day_validity_is_allowed() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"example": True}, "needs a review_note"),
+        ({"example": True}, "braucht einen Prüfvermerk (review_note)"),
         ({"version": 0}, "greater than or equal to 1"),
         ({"procedure": "Einbürgerung"}, "procedure"),
         ({"owner_office_kind": "standesamt"}, "owner_office_kind"),
