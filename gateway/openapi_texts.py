@@ -85,6 +85,10 @@ SCHEMA_TEXTS: dict[str, dict[str, str]] = {
     "Evidence": {"": "Nachweis des unterschriebenen Formulars; der Scan selbst bleibt beim Fallmanagement.",
                  "form_sha256": "SHA-256-Prüfsumme des gescannten unterschriebenen Formulars (hexadezimal)",
                  "language": "Sprache, in der die Einwilligung erläutert wurde (BCP 47, z. B. „de“ oder „ar“)"},
+    "NoticeAnswer": {"": "Antwort der Stelle auf einen Widerrufshinweis: gelöscht („deleted“) oder aufbewahrt "
+                         "(„kept“) auf der genannten Rechtsgrundlage."},
+    "NotificationAddresses": {"": "Welche Adressen einer Stelle welche Benachrichtigung erhalten (leere Liste: "
+                                  "keine)."},
     "Provision": {"": "Eine Erlaubnis der Einwilligung: zwischen der erfassenden und einer anderen Stelle, für diese "
                       "Zwecke und Datenkategorien, in dieser Richtung."},
     "RecipientSpec": {"": "Entweder eine bestimmte Stelle („office“) oder jede für die Person zuständige Stelle "

@@ -60,11 +60,11 @@ def _descriptions(node, where: str):
 def test_request_bodies_are_described_in_german(spec):
     english = [(where, text) for name, schema in _request_schemas(spec).items()
                for where, text in _descriptions(schema, name) if ENGLISH.search(text)]
-    assert english == []
+    assert english == [], english
 
 
 def test_parameters_are_described_in_german(spec):
     english = [(path, p["name"], p.get("description")) for path, operations in spec["paths"].items()
                for operation in operations.values() for p in operation.get("parameters", [])
                if ENGLISH.search(p.get("description") or "")]
-    assert english == []
+    assert english == [], english
