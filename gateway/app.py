@@ -4,7 +4,7 @@ from fastapi import Depends, FastAPI
 from gateway import docs, observability, openapi_texts, problems, web
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
-from gateway.routes import admin, audit, checklists, consents, inbox, meta, transfers
+from gateway.routes import admin, audit, cases, checklists, consents, inbox, meta, rights, transfers
 from gateway.storable import reject_unstorable
 
 
@@ -22,7 +22,7 @@ def create_app(hub) -> FastAPI:
     docs.install(app, hub.settings.node_modules)
     openapi_texts.install(app)
     for router in (meta.router, consents.router, consents.persons, transfers.router, inbox.router, audit.router,
-                   admin.router, checklists.router):
+                   admin.router, checklists.router, cases.router, rights.router):
         app.include_router(router)
     web.install(app)  # the German web interface under /ui (and / to its start page)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes,

@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.admin.repository import DeadLetterRepository
 from services.audit.log import AuditLog, BoundLog
 from services.audit.repository import AuditRepository
+from services.cases.erasure import ErasureRepository
+from services.cases.repository import CaseRepository
 from services.checklists.repository import ChecklistRepository
 from services.consent.repository import ConsentRepository
 from services.delivery.repository import InboxRepository
@@ -14,6 +16,7 @@ from services.gate.repository import TransferRepository
 from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.uow import UnitOfWork
 from services.keys.repository import PersonKeyRepository, TransferDocumentRepository
+from services.rights.repository import PersonDataRepository, RestrictionRepository
 
 
 class HubUnitOfWork(UnitOfWork):
@@ -25,6 +28,10 @@ class HubUnitOfWork(UnitOfWork):
     log: BoundLog
     person_keys: PersonKeyRepository
     sealed_documents: TransferDocumentRepository
+    cases: CaseRepository
+    erasure: ErasureRepository
+    restrictions: RestrictionRepository
+    person_data: PersonDataRepository
 
     def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
                  joining: AsyncConnection | None = None, consumer: str | None = None):
@@ -41,3 +48,7 @@ class HubUnitOfWork(UnitOfWork):
         self.log = self.audit.bound(conn, self.stage)
         self.person_keys = PersonKeyRepository(conn, self.stage)
         self.sealed_documents = TransferDocumentRepository(conn, self.stage)
+        self.cases = CaseRepository(conn)
+        self.erasure = ErasureRepository(conn)
+        self.restrictions = RestrictionRepository(conn)
+        self.person_data = PersonDataRepository(conn)

@@ -93,7 +93,7 @@ async def _submit(uow: HubUnitOfWork, items: list[tuple[Actor, Outgoing]], direc
                   keys: Keys) -> list[Outcome]:
     """Decide each transfer and stage what that writes (written as one statement at the commit; a
     refusal's log append takes the log head)."""
-    decided = await decide_requests(uow.consents, items, directory)
+    decided = await decide_requests(uow.consents, items, directory, uow.restrictions)
     await seal_accepted(decided, uow, keys)
     uow.sealed_documents.add(decided.documents)
     uow.transfers.add_many(decided.rows)

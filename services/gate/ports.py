@@ -15,3 +15,9 @@ class ConsentVersions(Protocol):
                                 offices: Iterable[str]) -> dict[str, list[ConsentVersion]]: ...
 
     async def revoked_at(self, consent_id: str) -> datetime | None: ...
+
+
+class RestrictedPersons(Protocol):
+    """Persons whose data is restricted (Art. 18 GDPR): kept, not processed (``services/rights``)."""
+
+    async def restricted(self, persons: Iterable[str]) -> set[str]: ...
