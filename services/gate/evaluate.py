@@ -70,14 +70,19 @@ class Question:
 async def evaluate_many(consents: ConsentVersions, directory: Directory, questions: list[Question],
                         now: datetime, restrictions: RestrictedPersons | None = None) -> list[Evaluation]:
     """Read the consents the questions need through the port (one query), then decide. A person whose
-    data is restricted (Art. 18, ``restrictions``: one query more) is refused whatever the legal basis."""
+    data is restricted (Art. 18, ``restrictions``: read with the consents) is refused whatever the legal basis."""
     prepared = [_prepare(directory, q) for q in questions]
     pending = [q for q, p in zip(questions, prepared) if not isinstance(p, Evaluation)]
-    versions = await consents.versions_for_many(
-        {q.person for q in pending}, {o for q in pending for o in (q.sender_office, q.recipient_office)}
-    ) if pending else {}
+    persons, offices = {q.person for q in pending}, {o for q in pending for o in (q.sender_office, q.recipient_office)}
+    versions: Mapping[str, list[ConsentVersion]] = {}
+    restricted: set[str] = set()
+    if pending and restrictions is not None:  # the restrictions ride along with the consents: one query
+        versions, restricted = await consents.versions_and_restrictions(persons, offices, {q.person for q in questions})
+    elif pending:
+        versions = await consents.versions_for_many(persons, offices)
+    elif restrictions is not None and questions:  # statutory routes only
+        restricted = await restrictions.restricted({q.person for q in questions})
     evaluations = _decide(questions, prepared, versions, now)
-    restricted = await restrictions.restricted({q.person for q in questions}) if restrictions and questions else ()
     return [replace(ev, policy_reasons=ev.policy_reasons + (RESTRICTED,)) if q.person in restricted else ev
             for q, ev in zip(questions, evaluations)]
 
