@@ -31,7 +31,7 @@ async def transfer_log(
     office: str | None = None,
     purpose: Purpose | None = None,
     decision: Decision | None = None,
-    kind: str | None = Query("transfer", pattern="^(transfer|consent)$"),
+    kind: str | None = Query("transfer", pattern="^(transfer|consent|rights)$"),
     since: AwareDatetime | None = Query(None, description="Inclusive, RFC 3339 with zone"),
     until: AwareDatetime | None = Query(None, description="Exclusive, RFC 3339 with zone"),
     after_seq: Annotated[Int64, Query(ge=-1)] = -1,

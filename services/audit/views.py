@@ -137,6 +137,7 @@ async def access_report(uow: HubUnitOfWork, person: str, now: datetime, offices:
         "checkpoint": latest,
         "transfers": [e for e in entries if e["kind"] == "transfer"],
         "consents": [e for e in entries if e["kind"] == "consent"],
+        "rights": [e for e in entries if e["kind"] == "rights"],  # erasure, restriction, export (Art. 17, 18, 20)
         "verification": ("Jeder Eintrag ist ein Blatt des Merkle-Baums (RFC 9162): leaf_hash = SHA-256(0x00 || "
                          "kanonisches JSON des Eintrags ohne 'index', 'leaf_hash', 'inclusion_proof'); der "
                          "Inklusionsnachweis führt zur Wurzel des signierten Prüfpunkts (C2SP tlog-checkpoint)."),
