@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from gateway.web import admin, case_manager, clerk, dpo, oidc, signin
+from gateway.web import admin, case_manager, cases, clerk, dpo, oidc, signin
 from gateway.web.render import page
 from gateway.web.session import PageForbidden, SignInRequired, csrf_key
 from services.kernel.errors import ServiceError
@@ -23,7 +23,7 @@ def install(app: FastAPI) -> None:
     """The pages, their static files, and error pages for /ui (the API keeps problem+json)."""
     app.state.web_csrf_key = csrf_key(app.state.hub.settings)
     for router in (signin.router, oidc.router, case_manager.router, clerk.router, dpo.router,
-                   admin.router):
+                   admin.router, cases.router):
         app.include_router(router, include_in_schema=False)
     _mount_assets(app, app.state.hub.settings.node_modules)  # where `npm ci` put KERN and htmx
     app.state.api_error_handlers = {kind: app.exception_handlers[kind]

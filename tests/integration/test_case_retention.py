@@ -87,7 +87,8 @@ async def test_a_case_is_erased_only_after_the_retention_period(private_engine, 
     with pytest.raises(KeyDestroyed):
         await opened(engine, kafka_copy, "troisdorf-abh", person)  # the copy on the broker stays closed
     [record] = await rights_records(engine, person)
-    assert (record["event"], record["case_id"], record["recorded_by"]) == ("erased", case["case_id"], "kimhub-retention")
+    assert (record["event"], record["case_id"]) == ("erased", case["case_id"])
+    assert record["recorded_by"] == "kimhub-retention"
     assert {"person_keys", "consents", "inbox_items", "transfers", "outbox"} <= set(record["erased"])
     assert person not in json.dumps(record)  # the keyed pseudonym only
     assert await log_verifies(engine, directory)
