@@ -35,7 +35,8 @@ def _aware(text: str) -> datetime:
 
 def run(args, settings: Settings) -> int:
     count = asyncio.run(_cases(settings, args.now or utcnow()))
-    print(f"Aufbewahrungsfrist: {count} Fälle gelöscht (Frist {settings.case_retention_days} Tage nach Archivierung).")
+    print(f"Aufbewahrungsfrist: {count} Fälle gelöscht "
+          f"(Frist {settings.case_retention_days} Tage nach Archivierung).")
     return 0
 
 

@@ -67,7 +67,8 @@ async def erase_expired_cases(cmd: EraseExpiredCases, actor: Actor, uow: HubUnit
         await uow.log.append_many(records)  # after the deletes: rows first, then the log head (as the gate)
         await uow.commit()
     erased = [r for r in records if r.event == "erased"]
-    return {"erased_cases": [c.id for c in due], "erased_persons": len(erased), "kept_persons": len(records) - len(erased)}
+    return {"erased_cases": [c.id for c in due], "erased_persons": len(erased),
+            "kept_persons": len(records) - len(erased)}
 
 
 async def erase_case_now(uow: HubUnitOfWork, case: Case, now: datetime, retention: timedelta, actor: Actor,

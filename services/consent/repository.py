@@ -83,8 +83,9 @@ class ConsentRepository:
                                                        "offices": sorted(set(offices))})).all()
         return _versions(rows)
 
-    async def versions_and_restrictions(self, persons: Iterable[str], offices: Iterable[str],
-                                        restricted_of: Iterable[str]) -> tuple[dict[str, list[ConsentVersion]], set[str]]:
+    async def versions_and_restrictions(
+            self, persons: Iterable[str], offices: Iterable[str],
+            restricted_of: Iterable[str]) -> tuple[dict[str, list[ConsentVersion]], set[str]]:
         """``versions_for_many``, and which of ``restricted_of`` are restricted (Art. 18), in one query."""
         rows = (await self.conn.execute(_VERSIONS_AND_RESTRICTIONS, {
             "persons": sorted(set(persons)), "offices": sorted(set(offices)),
