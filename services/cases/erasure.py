@@ -9,9 +9,10 @@ pseudonyms and metadata; append-only) and the case rows with the hub's pseudonym
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.cases.tables import case_persons
 from services.checklists.tables import documents, prechecks
 from services.consent.tables import consent_versions, consents
 from services.delivery.tables import inbox_items
@@ -48,3 +49,14 @@ class ErasureRepository:
         for table, statement in statements.items():
             counts[table] = (await self.conn.execute(statement)).rowcount
         return {t: n for t, n in counts.items() if n}
+
+    async def sweep_late(self) -> int:
+        """Rows that arrived for an erased person after the erasure, from messages that were in flight
+        then (a delivery stored, a request dead-lettered): sealed under keys that are gone, so they never
+        open; deleted all the same (the pseudonym). A person who has a key again (recorded anew) is left."""
+        erased = select(case_persons.c.person).where(case_persons.c.erased_at.is_not(None))
+        late_items = delete(inbox_items).where(
+            inbox_items.c.person.in_(erased), ~exists().where(person_keys.c.person == inbox_items.c.person))
+        late_letters = delete(dead_letters).where(
+            dead_letters.c.key.in_(erased), ~exists().where(person_keys.c.person == dead_letters.c.key))
+        return (await self.conn.execute(late_items)).rowcount + (await self.conn.execute(late_letters)).rowcount

@@ -65,10 +65,11 @@ async def erase_expired_cases(cmd: EraseExpiredCases, actor: Actor, uow: HubUnit
         for case in due:
             records += await erase_case_now(uow, case, cmd.now, retention, actor, "retention", RETENTION_BASIS)
         await uow.log.append_many(records)  # after the deletes: rows first, then the log head (as the gate)
+        late = await uow.erasure.sweep_late()
         await uow.commit()
     erased = [r for r in records if r.event == "erased"]
     return {"erased_cases": [c.id for c in due], "erased_persons": len(erased),
-            "kept_persons": len(records) - len(erased)}
+            "kept_persons": len(records) - len(erased), "late_rows_deleted": late}
 
 
 async def erase_case_now(uow: HubUnitOfWork, case: Case, now: datetime, retention: timedelta, actor: Actor,

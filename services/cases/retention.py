@@ -34,8 +34,9 @@ async def run_once(bus, now: datetime) -> int:
     while True:
         result = await bus.handle(EraseExpiredCases(now=now, limit=BATCH), RETENTION_JOB)
         total += len(result["erased_cases"])
-        if result["erased_cases"]:
-            log.info("case retention: %d cases erased (%d persons, %d kept for another case)",
-                     len(result["erased_cases"]), result["erased_persons"], result["kept_persons"])
+        if result["erased_cases"] or result["late_rows_deleted"]:
+            log.info("case retention: %d cases erased (%d persons, %d kept for another case), %d late rows deleted",
+                     len(result["erased_cases"]), result["erased_persons"], result["kept_persons"],
+                     result["late_rows_deleted"])
         if len(result["erased_cases"]) < BATCH:
             return total

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from contracts.envelope import Envelope
 from contracts.transfer import TransferRequestedV2
 from services.audit import handlers as audit_handlers
 from services.audit import views as audit_views
@@ -20,13 +21,16 @@ from services.cases import handlers as cases
 from services.cases import views as case_views
 from services.cases.commands import AddPerson, ArchiveCase, CreateCase
 from services.crypto.errors import KeyDestroyed
+from services.delivery import consumer as delivery_consumer
 from services.infrastructure import topics
+from services.infrastructure.consumer import Message
 from services.kernel.errors import Conflict
 from services.kernel.identity import Actor, Role
-from tests.conftest import TEST_SIGNING_KEY
+from services.unit_of_work import HubUnitOfWork
+from tests.conftest import TEST_SIGNING_KEY, make_keys
 from tests.integration.private_db import private_engine  # noqa: F401  (fixture)
 from tests.integration.test_gate_worker import AUDIT, CM, _outbox, consent_terms
-from tests.integration.test_sealed_transfers import _delivered
+from tests.integration.test_sealed_transfers import _decided, _delivered
 from tests.support import consents
 from tests.support.cases import archived_case, run_retention, uow
 from tests.support.raw_store import table_bytes
@@ -118,3 +122,16 @@ async def test_a_family_member_in_another_open_case_is_kept_until_that_case_is_d
     await run_retention(engine, AUDIT, archived["archived_at"] + timedelta(days=366))
     assert await holding(engine, child) == KEPT_WITH_PSEUDONYM
     assert [r["event"] for r in await rights_records(engine, child)] == ["kept", "erased"]
+
+
+async def test_a_delivery_in_flight_at_the_erasure_is_deleted_by_the_next_run(private_engine, directory):
+    engine = private_engine
+    _, person, _, delivery = await _decided(engine, directory)  # on its way to the office's inbox
+    case = await archived_case(engine, AUDIT, CM, directory, [person])
+    due = case["archived_at"] + timedelta(days=366)
+    await run_retention(engine, AUDIT, due)
+    await delivery_consumer.on_messages([Message(Envelope.from_headers(delivery.headers), delivery.value, None)],
+                                        HubUnitOfWork(engine, AUDIT, consumer="delivery"), make_keys())  # late
+    assert await holding(engine, person) == KEPT_WITH_PSEUDONYM | {"inbox_items"}
+    assert (await run_retention(engine, AUDIT, due))["late_rows_deleted"] == 1
+    assert await holding(engine, person) == KEPT_WITH_PSEUDONYM
