@@ -4,7 +4,8 @@ from fastapi import Depends, FastAPI
 from gateway import docs, observability, openapi_texts, problems, web
 from gateway.auth import TokenVerifier
 from gateway.limits import BodySizeLimit
-from gateway.routes import admin, audit, checklists, consents, inbox, meta, notifications, revocations, transfers
+from gateway.routes import (admin, audit, cases, checklists, consents, inbox, meta, notifications, revocations,
+                            rights, transfers)
 from gateway.storable import reject_unstorable
 
 
@@ -23,7 +24,7 @@ def create_app(hub) -> FastAPI:
     openapi_texts.install(app)
     for router in (meta.router, consents.router, consents.persons, transfers.router, inbox.router, audit.router,
                    admin.router, checklists.router, revocations.router, revocations.dpo_router,
-                   notifications.router):
+                   notifications.router, cases.router, rights.router):
         app.include_router(router)
     web.install(app)  # the German web interface under /ui (and / to its start page)
     app.add_middleware(BodySizeLimit, max_bytes=hub.settings.max_body_bytes,

@@ -15,6 +15,8 @@ from services.checklists.facts import FACTS
 LABELS: dict[str, str] = {
     # who and where
     "person": "Pseudonym der Person",
+    "persons": "Personen des Falls (Pseudonyme)",
+    "case_id": "Fall",
     "municipality": "Gemeindeschlüssel (AGS)",
     "recipient": "Empfänger",
     "recipient.office": "Empfangende Stelle",
@@ -136,11 +138,12 @@ LABELS: dict[str, str] = {
     "include_replayed": "Auch erneut zugestellte Nachrichten",
     "unread": "Nur ungelesene",
     "version": "Version",
+    "status": "Stand des Falls",
     **{f"facts.{name}": spec.label for name, spec in FACTS.items()},
 }
 
 # What one item of a list is called, for "(Regelung 2)".
-ITEM_NAMES = {"provisions": "Regelung", "documents": "Unterlage", "items": "Punkt"}
+ITEM_NAMES = {"provisions": "Regelung", "documents": "Unterlage", "items": "Punkt", "persons": "Person"}
 SOURCES = {"query": "Parameter", "path": "Adressteil", "header": "Kopfzeile"}
 _KNOWN_NAMES = {part for key in LABELS for part in key.split(":")[-1].split(".")}
 

@@ -11,6 +11,10 @@ TAGS = [
     {"name": "checklists", "description": "Checklisten, Vorprüfungen und Unterlagen"},
     {"name": "audit", "description": "Übermittlungsprotokoll für die Datenschutzbeauftragten: Einträge, "
                                      "Prüfpunkte, Nachweise, Auskunft nach Art. 15 DSGVO"},
+    {"name": "cases", "description": "Fälle (eine oder mehrere Personen): anlegen, Personen hinzufügen, "
+                                     "archivieren; Löschung nach Ablauf der Frist"},
+    {"name": "rights", "description": "Rechte der betroffenen Person: Löschung (Art. 17), Einschränkung "
+                                      "(Art. 18), eigene Daten maschinenlesbar (Art. 20 DSGVO)"},
     {"name": "admin", "description": "Administration: nicht zustellbare Nachrichten, E-Mail-Benachrichtigungen"},
     {"name": "meta", "description": "Betriebszustand und Vokabulare"},
 ]
@@ -67,6 +71,16 @@ SUMMARIES = {
     ("post", "/prechecks"): "Unterlagen vorprüfen (Hinweis, keine Entscheidung)",
     ("get", "/prechecks/{precheck_id}"): "Vorprüfung abrufen",
     ("post", "/documents"): "Unterlage hochladen (PDF, JPEG, PNG)",
+    ("post", "/cases"): "Fall anlegen (mit einer oder mehreren Personen)",
+    ("get", "/cases"): "Fälle der Stelle (Datenschutzbeauftragte: des Verantwortlichen)",
+    ("get", "/cases/{case_id}"): "Fall anzeigen",
+    ("post", "/cases/{case_id}/persons"): "Person einem offenen Fall hinzufügen",
+    ("post", "/cases/{case_id}/archive"): "Fall archivieren (die Löschfrist beginnt)",
+    ("post", "/cases/{case_id}/erasure"): "Archivierten Fall jetzt löschen (Art. 17 DSGVO)",
+    ("post", "/rights/persons/{person}/erasure"): "Daten einer Person löschen (Art. 17 DSGVO)",
+    ("put", "/rights/persons/{person}/restriction"): "Verarbeitung einschränken (Art. 18 DSGVO)",
+    ("delete", "/rights/persons/{person}/restriction"): "Einschränkung der Verarbeitung aufheben",
+    ("get", "/rights/persons/{person}/data"): "Eigene Daten der Person als JSON (Art. 20 DSGVO)",
 }
 
 

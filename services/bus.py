@@ -17,6 +17,8 @@ from services.admin import handlers as admin
 from services.admin.commands import ReplayDeadLetter
 from services.audit import handlers as audit
 from services.audit.commands import AddCosignature, ReportAccess
+from services.cases import handlers as cases
+from services.cases.commands import AddPerson, ArchiveCase, CreateCase, EraseExpiredCases
 from services.checklists import handlers as checklists
 from services.checklists.commands import CreatePrecheck, PublishTemplate, UploadDocument
 from services.consent import handlers as consent
@@ -29,6 +31,8 @@ from services.notifications import handlers as notifications
 from services.notifications.commands import SetNotificationAddresses
 from services.infrastructure.group_commit import GroupCommit
 from services.kernel.identity import Actor
+from services.rights import handlers as rights
+from services.rights.commands import EraseCase, ErasePerson, ExportPersonData, LiftRestriction, RestrictProcessing
 from services.unit_of_work import HubUnitOfWork
 
 COMMAND_HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
@@ -48,6 +52,15 @@ COMMAND_HANDLERS: dict[type, Callable[..., Awaitable[Any]]] = {
     SendNaturalisationNotice: gate.notify_naturalisation,
     SendRectification: gate.rectify,
     SetNotificationAddresses: notifications.set_addresses,
+    CreateCase: cases.create_case,
+    AddPerson: cases.add_person,
+    ArchiveCase: cases.archive_case,
+    EraseExpiredCases: cases.erase_expired_cases,
+    ErasePerson: rights.erase_person,
+    EraseCase: rights.erase_case,
+    RestrictProcessing: rights.restrict,
+    LiftRestriction: rights.lift_restriction,
+    ExportPersonData: rights.export_data,
 }
 # Commands gathered into groups: the handler for a group, given [(command, actor)] and one unit of work.
 BATCHED: dict[type, Callable[..., Awaitable[list[Any]]]] = {

@@ -6,6 +6,7 @@
   kimhub token USER          print a dev bearer token for a demo user (auth_mode=dev)
   kimhub kafka acls [--apply]  the broker ACLs per component and office (deploy/README.md)
   kimhub keys ...            master, delivery signing and office keys (services/keys/cli.py)
+  kimhub retention cases [--now ISO]  erase the cases archived longer than KIMHUB_CASE_RETENTION_DAYS
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import sys
 
 from services import kafka_acls
 from services.audit import cli as audit_cli
+from services.cases import cli as retention_cli
 from services.health import serve_health
 from services.keys import cli as keys_cli
 from services.keys.holder import KeysMissing
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     audit_cli.add_parser(sub)
     kafka_acls.add_parser(sub)
     keys_cli.add_parser(sub)
+    retention_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -144,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             return kafka_acls.run(args, settings)
         elif args.command == "keys":
             return keys_cli.run(args, settings)
+        elif args.command == "retention":
+            return retention_cli.run(args, settings)
         elif args.command == "token":
             _token(parser, settings, args.user)
     except (StartupRefused, KafkaSecurityError, KeysMissing) as exc:

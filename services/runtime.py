@@ -15,6 +15,7 @@ from sqlalchemy import text
 from services.audit import keys
 from services.audit.checkpointer import Checkpointer
 from services.audit.log import AuditLog
+from services.cases.retention import CaseRetention
 from services.bus import MessageBus
 from services.unit_of_work import HubUnitOfWork
 from services.delivery import consumer as delivery_consumer
@@ -82,6 +83,7 @@ class Hub:
         self.checkpointer: Checkpointer | None = None
         self.watch: BrokerWatch | None = None
         self.retention: Retention | None = None
+        self.case_retention: CaseRetention | None = None
         self.dispatch: OutboxDispatch | None = None
         self.mail: MailSender | None = None
         self.bus: MessageBus | None = None
@@ -125,6 +127,8 @@ class Hub:
             if s.mail_enabled:  # the outbox of mails, beside the outbox of messages
                 self.mail = MailSender(self.new_uow, self.directory, s)
                 self._tasks.append(asyncio.create_task(self.mail.run(), name="mail-sender"))
+            self.case_retention = CaseRetention(self.bus, s.case_retention_interval_seconds)
+            self._tasks.append(asyncio.create_task(self.case_retention.run(), name="case-retention"))
         if "audit" in self.components:
             self.checkpointer = Checkpointer(self.engine, self.signer, s.log_origin, s.checkpoint_interval_seconds,
                                              after_commit=self.notify_outbox)
@@ -166,7 +170,7 @@ class Hub:
             await self.dispatch.stop()
         if self.checkpointer:
             self.checkpointer.stop()
-        for task in (self.watch, self.retention, self.mail):
+        for task in (self.watch, self.retention, self.mail, self.case_retention):
             if task:
                 task.stop()
         if self.relay:

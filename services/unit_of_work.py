@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.admin.repository import DeadLetterRepository
 from services.audit.log import AuditLog, BoundLog
 from services.audit.repository import AuditRepository
+from services.cases.erasure import ErasureRepository
+from services.cases.repository import CaseRepository
 from services.checklists.repository import ChecklistRepository
 from services.consent.repository import ConsentRepository
 from services.delivery.repository import InboxRepository, OfficeNoticeRepository
@@ -15,6 +17,7 @@ from services.infrastructure.dispatch import OutboxDispatch
 from services.infrastructure.uow import UnitOfWork
 from services.keys.repository import PersonKeyRepository, TransferDocumentRepository
 from services.notifications.repository import NotificationRepository
+from services.rights.repository import PersonDataRepository, RestrictionRepository
 
 
 class HubUnitOfWork(UnitOfWork):
@@ -29,6 +32,10 @@ class HubUnitOfWork(UnitOfWork):
     notices: NoticeRepository  # revocation notices the hub sent
     office_notices: OfficeNoticeRepository  # revocation notices the offices received
     notifications: NotificationRepository
+    cases: CaseRepository
+    erasure: ErasureRepository
+    restrictions: RestrictionRepository
+    person_data: PersonDataRepository
 
     def __init__(self, engine: AsyncEngine | None, audit: AuditLog, dispatch: OutboxDispatch | None = None,
                  joining: AsyncConnection | None = None, consumer: str | None = None):
@@ -48,3 +55,7 @@ class HubUnitOfWork(UnitOfWork):
         self.notices = NoticeRepository(conn, self.stage)
         self.office_notices = OfficeNoticeRepository(conn, self.stage)
         self.notifications = NotificationRepository(conn, self.stage)
+        self.cases = CaseRepository(conn)
+        self.erasure = ErasureRepository(conn)
+        self.restrictions = RestrictionRepository(conn)
+        self.person_data = PersonDataRepository(conn)

@@ -18,7 +18,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
     consents, consent_versions, transfers, inbox_items, outbox, processed_messages, log_head,
     dead_letters, checklist_versions, prechecks, documents, person_keys, transfer_documents,
     revocation_notices, office_notices,
-    notification_settings, notifications
+    notification_settings, notifications,
+    cases, case_persons, restrictions
     TO kimhub_app;
 REVOKE ALL ON transfer_log, merkle_nodes, checkpoints, checkpoint_cosignatures FROM kimhub_app;
 GRANT SELECT, INSERT ON transfer_log, merkle_nodes, checkpoints, checkpoint_cosignatures TO kimhub_app;

@@ -31,9 +31,9 @@ async def transfer_log(
     office: str | None = None,
     purpose: Purpose | None = None,
     decision: Decision | None = None,
-    kind: str | None = Query("transfer", pattern="^(transfer|consent|access|revocation)$",
+    kind: str | None = Query("transfer", pattern="^(transfer|consent|access|revocation|rights)$",
                              description="transfer, consent, access (Lesezugriffe auf Inhalte und Auskünfte) "
-                                         "oder revocation (Schritte eines Widerrufs)"),
+                                         "revocation (Schritte eines Widerrufs) oder rights (Rechte nach Art. 17, 18, 20)"),
     since: AwareDatetime | None = Query(None, description="Beginn (einschließlich), RFC 3339 mit Zeitzone"),
     until: AwareDatetime | None = Query(None, description="Ende (ausschließlich), RFC 3339 mit Zeitzone"),
     after_seq: Annotated[Int64, Query(ge=-1)] = -1,

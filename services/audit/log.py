@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.audit import merkle
-from services.audit.record import AccessLogRecord, ConsentLogRecord, LogRecord, canonical_json
+from services.audit.record import LogRecord, canonical_json
 from services.audit.tables import log_head, merkle_nodes, transfer_log
 from services.infrastructure import bulk
 from services.infrastructure.db import utcnow
@@ -121,17 +121,15 @@ class BoundLog:
 
 
 def _columns(seq: int, data: dict, raw: bytes) -> dict:
-    """The queryable columns: ``sender_office`` is the office that acted (sent, recorded a consent, read,
-    notified); ``decision`` a transfer's or revocation step's decision, a consent's event."""
-    kind = data["kind"]
-    by_office = kind in (ConsentLogRecord.KIND, AccessLogRecord.KIND)  # they name the acting office "office"
+    """The queryable columns: ``sender_office`` is the office that acted (sent, notified; recorded a consent,
+    read, carried out a right: those records name it ``office``); ``decision`` a transfer's or revocation
+    step's decision, a consent's or a right's event."""
     return {
         "seq": seq, "kind": data["kind"], "recorded_at": _time(data["recorded_at"]),
         "transfer_id": data.get("transfer_id"), "consent_id": data.get("consent_id"),
-        "sender_office": data["office"] if by_office else data["sender_office"],
+        "sender_office": data["sender_office"] if "sender_office" in data else data["office"],
         "recipient_office": data.get("recipient_office"), "person": data["person"],
-        "purpose": data.get("purpose"),
-        "decision": data.get("event") if kind == ConsentLogRecord.KIND else data.get("decision"),
+        "purpose": data.get("purpose"), "decision": data["decision"] if "decision" in data else data.get("event"),
         "record": raw.decode(),
     }
 

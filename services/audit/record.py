@@ -158,7 +158,32 @@ class RevocationLogRecord:
         return d
 
 
-LogRecord = TransferLogRecord | ConsentLogRecord | AccessLogRecord | RevocationLogRecord
+@dataclass(frozen=True)
+class RightsLogRecord:
+    """A data subject's right carried out, or a case's data erased by the retention job: ``event``
+    erased | restricted | restriction_lifted | exported. Counts and table names only, never content."""
+
+    KIND: ClassVar[str] = "rights"
+    recorded_at: datetime
+    event: str
+    person: str  # the hub's pseudonym here; the log stores the keyed one
+    office: str  # the acting office (the DPO's, or the case's for the retention job)
+    recorded_by: str
+    legal_basis: str  # e.g. "Art. 17 DSGVO", or the retention rule
+    case_id: str = ""
+    erased: tuple[str, ...] = ()  # tables rows were deleted from ("person_keys": crypto-shredded)
+    reasons: tuple[str, ...] = ()  # codes, e.g. kept_for_open_case
+
+    def to_dict(self) -> dict:
+        d = _shallow(self)
+        d["kind"] = self.KIND
+        d["recorded_at"] = rfc3339(self.recorded_at)
+        d["erased"] = sorted(self.erased)
+        d["reasons"] = list(self.reasons)
+        return d
+
+
+LogRecord = TransferLogRecord | ConsentLogRecord | AccessLogRecord | RevocationLogRecord | RightsLogRecord
 
 
 def canonical_bytes(record_dict: dict) -> bytes:

@@ -153,6 +153,7 @@ async def access_report(uow: HubUnitOfWork, person: str, now: datetime, offices:
         "consents": [e for e in entries if e["kind"] == "consent"],
         "reads": [e for e in entries if e["kind"] == "access"],  # who read what about the person, when
         "revocations": [e for e in entries if e["kind"] == "revocation"],
+        "rights": [e for e in entries if e["kind"] == "rights"],  # erasure, restriction, export (Art. 17, 18, 20)
         "verification": ("Jeder Eintrag ist ein Blatt des Merkle-Baums (RFC 9162): leaf_hash = SHA-256(0x00 || "
                          "kanonisches JSON des Eintrags ohne 'index', 'leaf_hash', 'inclusion_proof'); der "
                          "Inklusionsnachweis führt zur Wurzel des signierten Prüfpunkts (C2SP tlog-checkpoint)."),

@@ -5,22 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, null, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.consent import ConsentTerms, RevocationMethod
 from services.consent.domain import ConsentVersion, ProvisionRule
 from services.consent.tables import consent_versions, consents
+from services.rights.tables import restrictions
 
 # Built once: composing the query costs more CPU than running it (the gate and every request use it).
-_VERSIONS_OF = (
+_VERSIONS = (
     select(consents.c.id, consents.c.person, consents.c.recorded_office, consents.c.revoked_at,
            consent_versions.c.version, consent_versions.c.terms, consent_versions.c.recorded_at)
     .join(consent_versions, consent_versions.c.consent_id == consents.c.id)
     .where(consents.c.person.in_(bindparam("persons", expanding=True)),
            consents.c.recorded_office.in_(bindparam("offices", expanding=True)))
-    .order_by(consents.c.id, consent_versions.c.version)
 )
+_VERSIONS_OF = _VERSIONS.order_by(consents.c.id, consent_versions.c.version)
+# The same, plus a row without a consent (id NULL) for each restricted person (Art. 18): one round trip.
+_VERSIONS_AND_RESTRICTIONS = union_all(_VERSIONS, select(
+    null().label("id"), restrictions.c.person, null().label("recorded_office"), null().label("revoked_at"),
+    null().label("version"), null().label("terms"), null().label("recorded_at"))
+    .where(restrictions.c.person.in_(bindparam("restricted_of", expanding=True)))
+).order_by(literal_column("id"), literal_column("version"))
 
 
 class ConsentRepository:
@@ -74,13 +81,27 @@ class ConsentRepository:
         sees them, in one query: person -> versions, in (consent, version) order."""
         rows = (await self.conn.execute(_VERSIONS_OF, {"persons": sorted(set(persons)),
                                                        "offices": sorted(set(offices))})).all()
-        out: dict[str, list[ConsentVersion]] = {}
-        for i, r in enumerate(rows):
-            nxt = rows[i + 1] if i + 1 < len(rows) and rows[i + 1].id == r.id else None
-            out.setdefault(r.person, []).append(
-                to_domain(r.id, r.version, r.person, r.recorded_office, _terms(r.id, r.version, r.terms),
-                          r.recorded_at, nxt.recorded_at if nxt else None, r.revoked_at))
-        return out
+        return _versions(rows)
+
+    async def versions_and_restrictions(
+            self, persons: Iterable[str], offices: Iterable[str],
+            restricted_of: Iterable[str]) -> tuple[dict[str, list[ConsentVersion]], set[str]]:
+        """``versions_for_many``, and which of ``restricted_of`` are restricted (Art. 18), in one query."""
+        rows = (await self.conn.execute(_VERSIONS_AND_RESTRICTIONS, {
+            "persons": sorted(set(persons)), "offices": sorted(set(offices)),
+            "restricted_of": sorted(set(restricted_of))})).all()
+        return _versions([r for r in rows if r.id is not None]), {r.person for r in rows if r.id is None}
+
+
+def _versions(rows) -> dict[str, list[ConsentVersion]]:
+    """Person -> versions, from rows in (consent, version) order."""
+    out: dict[str, list[ConsentVersion]] = {}
+    for i, r in enumerate(rows):
+        nxt = rows[i + 1] if i + 1 < len(rows) and rows[i + 1].id == r.id else None
+        out.setdefault(r.person, []).append(
+            to_domain(r.id, r.version, r.person, r.recorded_office, _terms(r.id, r.version, r.terms),
+                      r.recorded_at, nxt.recorded_at if nxt else None, r.revoked_at))
+    return out
 
 
 _TERMS_CACHE: dict[tuple[str, int], ConsentTerms] = {}

@@ -5,19 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.consent import explain
 from services.consent.domain import ConsentVersion, Decision, Recipient, TransferFacts, decide
 from services.directory.model import Directory
 from services.gate.minimise import PayloadCategories
-from services.gate.ports import ConsentVersions
+from services.gate.ports import ConsentVersions, RestrictedPersons
 from services.gate.statutory import load_routes
 
 LEGAL_BASIS_CONSENT = "Einwilligung: Art. 6 Abs. 1 lit. a DSGVO"
 LEGAL_BASIS_CONSENT_ART9 = "Einwilligung: Art. 6 Abs. 1 lit. a, Art. 9 Abs. 2 lit. a DSGVO"
 ART9_CATEGORY = "besondere_kategorien"  # health and the other special categories of Art. 9 GDPR
+RESTRICTED = {"code": "processing_restricted",
+              "message": "Die Verarbeitung der Daten dieser Person ist nach Art. 18 DSGVO eingeschränkt: "
+                         "sie werden gespeichert, aber nicht übermittelt, bis die Einschränkung aufgehoben ist."}
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,23 @@ class Question:
 
 
 async def evaluate_many(consents: ConsentVersions, directory: Directory, questions: list[Question],
-                        now: datetime) -> list[Evaluation]:
-    """Read the consents the questions need through the port (one query), then decide."""
+                        now: datetime, restrictions: RestrictedPersons | None = None) -> list[Evaluation]:
+    """Read the consents the questions need through the port (one query), then decide. A person whose
+    data is restricted (Art. 18, ``restrictions``: read with the consents) is refused whatever the legal basis."""
     prepared = [_prepare(directory, q) for q in questions]
     pending = [q for q, p in zip(questions, prepared) if not isinstance(p, Evaluation)]
-    versions = await consents.versions_for_many(
-        {q.person for q in pending}, {o for q in pending for o in (q.sender_office, q.recipient_office)}
-    ) if pending else {}
-    return _decide(questions, prepared, versions, now)
+    persons, offices = {q.person for q in pending}, {o for q in pending for o in (q.sender_office, q.recipient_office)}
+    versions: Mapping[str, list[ConsentVersion]] = {}
+    restricted: set[str] = set()
+    if pending and restrictions is not None:  # the restrictions ride along with the consents: one query
+        versions, restricted = await consents.versions_and_restrictions(persons, offices, {q.person for q in questions})
+    elif pending:
+        versions = await consents.versions_for_many(persons, offices)
+    elif restrictions is not None and questions:  # statutory routes only
+        restricted = await restrictions.restricted({q.person for q in questions})
+    evaluations = _decide(questions, prepared, versions, now)
+    return [replace(ev, policy_reasons=ev.policy_reasons + (RESTRICTED,)) if q.person in restricted else ev
+            for q, ev in zip(questions, evaluations)]
 
 
 def decide_many(directory: Directory, questions: list[Question], versions: Mapping[str, list[ConsentVersion]],

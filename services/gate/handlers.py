@@ -141,7 +141,7 @@ async def _submit(uow: HubUnitOfWork, items: list[tuple[Actor, Outgoing]], direc
     """Decide each transfer and stage what that writes (written as one statement at the commit; a
     refusal's log append takes the log head; ``refused_before``: records of requests refused before
     the gate, in the same append)."""
-    decided = await decide_requests(uow.consents, items, directory) if items else Decided([], [], [], [])
+    decided = await decide_requests(uow.consents, items, directory, uow.restrictions) if items else Decided([], [], [], [])
     await seal_accepted(decided, uow, keys)
     uow.sealed_documents.add(decided.documents)
     uow.transfers.add_many(decided.rows)

@@ -19,7 +19,7 @@ from services.gate.evaluate import Evaluation, Question, evaluate_many
 from services.gate.commands import SendTransfer
 from services.gate.minimise import PayloadCategories, minimise, payload_categories, without
 from services.gate.sealing import seal_documents, seal_parts, sealed_payload_digest, with_documents
-from services.gate.ports import ConsentVersions
+from services.gate.ports import ConsentVersions, RestrictedPersons
 from services.infrastructure import topics
 from services.infrastructure.db import utcnow
 from services.kernel.errors import InvalidInput
@@ -118,14 +118,14 @@ class Decided:
 
 
 async def decide_requests(consents: ConsentVersions, items: list[tuple[Actor, Outgoing]],
-                          directory: Directory) -> Decided:
+                          directory: Directory, restrictions: RestrictedPersons | None = None) -> Decided:
     """Check each transfer against the consents (one query) and compose what refusing it writes;
     an accepted one is minimised (``seal_accepted`` seals and composes it)."""
     now = utcnow()
     evaluations = await evaluate_many(consents, directory, [
         Question(actor.office, out.person, out.recipient_office, out.purpose, payload_categories(out.payload),
                  out.message_type)
-        for actor, out in items], now)
+        for actor, out in items], now, restrictions)
     decided = Decided([], [], [], [])
     for (actor, out), ev in zip(items, evaluations):
         if out.policy_reasons:

@@ -103,7 +103,7 @@ async def _decide(uow: HubUnitOfWork, todo: list[TransferRequestedV2], directory
     evaluations = await evaluate_many(uow.consents, directory, [
         Question(msg.sender_office, msg.person, msg.recipient_office, msg.purpose.value, categories_of(msg.sealed),
                  msg.message_type)
-        for msg in todo], now)
+        for msg in todo], now, uow.restrictions)
     records, messages, delivered, withheld = [], [], [], []
     for msg, ev in zip(todo, evaluations):
         if ev.allowed:

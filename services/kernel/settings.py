@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (PEM) for mutual TLS")
     kafka_ssl_keyfile: Path | None = Field(None, description="The client certificate's private key (PEM)")
     kafka_ssl_key_password: SecretStr = SecretStr("")
+    case_retention_days: int = Field(
+        365, ge=1, description="A case archived longer than this is erased (the privacy notice: 12 months at most)")
+    case_retention_interval_seconds: float = Field(
+        3600.0, gt=0, description="How often the hub looks for cases due for erasure")
     health_port: int | None = Field(
         None, ge=1, le=65535, description="A process without the gateway serves /health/live and /health/ready here")
     allow_dev_auth: bool = Field(

@@ -25,6 +25,8 @@ from services.kernel.errors import Forbidden
 NOT_COVERED = ("Die Einwilligung, unter der diese Nachricht übermittelt wurde, deckt das Lesen nicht mehr ab "
                "(widerrufen, abgelaufen oder eingeschränkt). Der Inhalt bleibt verschlossen.")
 NO_SUCH_TRANSFER = "Für diese Nachricht ist keine Übermittlung an Ihre Stelle verzeichnet."
+RESTRICTED = ("Die Verarbeitung der Daten dieser Person ist nach Art. 18 DSGVO eingeschränkt: die Nachricht "
+              "bleibt gespeichert, kann aber nicht gelesen werden, bis die Einschränkung aufgehoben ist.")
 FORGED = "Die Nachricht nennt nicht die Einwilligung, unter der sie übermittelt wurde."
 
 
@@ -37,6 +39,8 @@ async def check_release(uow, directory: Directory, office: str, item, now: datet
         raise Forbidden(NO_SUCH_TRANSFER, code_detail="no_transfer")
     if (item.consent_id, item.consent_version) != (transfer.consent_id, transfer.consent_version):
         raise Forbidden(FORGED, code_detail="consent_reference_mismatch")
+    if await uow.restrictions.restricted([item.person]):
+        raise Forbidden(RESTRICTED, code_detail="processing_restricted")
     if transfer.consent_id is None or kept:
         return  # a statutory route opens on its statute, which the gate checked; a kept item on its basis
     sealed = SealedPayloadV1.model_validate(item.sealed)
