@@ -3,20 +3,21 @@ tables, on purpose: erasure must reach every table that holds something of the p
 
 What goes: consents and all their versions (the terms, the evidence), transfers' rows, sealed
 payloads still at rest (outbox rows, inbox items, dead letters, documents sealed per transfer),
+revocation notices (the hub's and the offices'),
 pre-checks and uploaded documents, a restriction, and last the person's keys (crypto-shredding:
 the copies on the broker and in backups never open again). What stays: the transfer log (keyed
 pseudonyms and metadata; append-only) and the case rows with the hub's pseudonym.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.cases.tables import case_persons
 from services.checklists.tables import documents, prechecks
 from services.consent.tables import consent_versions, consents
-from services.delivery.tables import inbox_items
-from services.gate.tables import transfers
+from services.delivery.tables import inbox_items, office_notices
+from services.gate.tables import revocation_notices, transfers
 from services.infrastructure.tables import dead_letters, outbox
 from services.keys.tables import person_keys, transfer_documents
 from services.rights.tables import restrictions
@@ -36,8 +37,11 @@ class ErasureRepository:
                 transfer_documents.c.transfer_id.in_(their_transfers)),
             "inbox_items": delete(inbox_items).where(inbox_items.c.person == person),
             "transfers": delete(transfers).where(transfers.c.person == person),
-            "outbox": delete(outbox).where(outbox.c.key == person),  # every message is keyed by its person
+            # messages are keyed by their person, consent events by their consent (a compacted topic)
+            "outbox": delete(outbox).where(or_(outbox.c.key == person, outbox.c.key.in_(their_consents))),
             "dead_letters": delete(dead_letters).where(dead_letters.c.key == person),
+            "revocation_notices": delete(revocation_notices).where(revocation_notices.c.person == person),
+            "office_notices": delete(office_notices).where(office_notices.c.person == person),
             "consent_versions": delete(consent_versions).where(consent_versions.c.consent_id.in_(their_consents)),
             "consents": delete(consents).where(consents.c.person == person),
             "prechecks": delete(prechecks).where(prechecks.c.person == person),
