@@ -5,7 +5,9 @@ What goes: consents and all their versions (the terms, the evidence), transfers'
 payloads still at rest (outbox rows, inbox items, dead letters, documents sealed per transfer),
 revocation notices (the hub's and the offices'),
 pre-checks and uploaded documents, a restriction, and last the person's keys (crypto-shredding:
-the copies on the broker and in backups never open again). What stays: the transfer log (keyed
+the copies on the broker and in backups never open again). The consent events on the compacted
+``kim.consent.v1`` (not sealed) are removed by compaction after a tombstone per consent, which the
+erasure writes to the outbox (``cases/handlers.py``). What stays: the transfer log (keyed
 pseudonyms and metadata; append-only) and the case rows with the hub's pseudonym.
 """
 from __future__ import annotations
@@ -26,6 +28,12 @@ from services.rights.tables import restrictions
 class ErasureRepository:
     def __init__(self, conn: AsyncConnection):
         self.conn = conn
+
+    async def consent_ids(self, person: str) -> list[str]:
+        """The ids of the person's consents (read before ``erase``: the keys of their events on the
+        compacted consent topic, which the erasure ends with a tombstone each)."""
+        return list((await self.conn.execute(
+            select(consents.c.id).where(consents.c.person == person).order_by(consents.c.id))).scalars())
 
     async def erase(self, person: str) -> dict[str, int]:
         """Delete everything of ``person`` at rest; rows deleted per table (counts only). The rows that

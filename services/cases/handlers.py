@@ -16,6 +16,7 @@ from services.cases.commands import AddPerson, ArchiveCase, CreateCase, EraseExp
 from services.cases.domain import Case, CaseStatus, LifecycleError
 from services.cases.views import as_dict, visible_case
 from services.directory.model import Directory
+from services.infrastructure import topics
 from services.infrastructure.db import utcnow
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.identity import Actor
@@ -95,8 +96,13 @@ async def erase_case_now(uow: HubUnitOfWork, case: Case, now: datetime, retentio
 
 async def erase_person_now(uow: HubUnitOfWork, person: str, office: str, actor: Actor, basis: str,
                            case_id: str = "") -> RightsLogRecord:
-    """Everything of the person at rest deleted, their keys destroyed; the log record (not appended)."""
+    """Everything of the person at rest deleted, their keys destroyed, a tombstone for each of their
+    consents on the compacted consent topic (written after the deletes, so it stays); the log record
+    (not appended)."""
+    consent_ids = await uow.erasure.consent_ids(person)
     erased = await uow.erasure.erase(person)
+    for consent_id in consent_ids:
+        await uow.outbox.add_tombstone(topics.CONSENT, consent_id)
     now = utcnow()
     await uow.cases.mark_person_erased(person, now)
     return RightsLogRecord(recorded_at=now, event="erased", person=person, office=office, recorded_by=actor.user,

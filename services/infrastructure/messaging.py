@@ -17,7 +17,15 @@ from services.infrastructure.outbox import Publisher
 from services.kernel.settings import Settings
 
 log = logging.getLogger("kimhub.messaging")
-COMPACT = {"cleanup.policy": "compact"}
+DAY_MS = 24 * 60 * 60 * 1000
+# Compaction keeps the latest record per key and drops the key whose latest record is a tombstone (an
+# erased person's consents: the erasure writes one per consent). It cleans closed segments only: the
+# active segment is closed at the first write after it is a day old (``segment.ms``), and a closed
+# segment is cleaned at the latest when its oldest record is 7 days old (``max.compaction.lag.ms``,
+# whatever the dirty ratio). A tombstone stays a day longer (``delete.retention.ms``), so a reader
+# of the topic sees the deletion. Apache Kafka topic configs (the 4.1 names).
+COMPACT = {"cleanup.policy": "compact", "segment.ms": str(DAY_MS), "max.compaction.lag.ms": str(7 * DAY_MS),
+           "delete.retention.ms": str(DAY_MS)}
 COMPACTED = {topics.CONSENT}  # keyed by consent id: compaction keeps every consent's latest event
 
 
@@ -68,7 +76,8 @@ async def ensure_topics(settings: Settings, names: list[str]) -> None:
 
 
 async def ensure_compacted(settings: Settings, name: str) -> None:
-    """Make an existing topic compacted (``ensure_topics`` does it for the consent topic)."""
+    """Make an existing topic compacted, with ``COMPACT``'s bounds (``ensure_topics`` does it for the
+    consent topic)."""
     admin = _admin(settings)
     await admin.start()
     try:
@@ -79,27 +88,51 @@ async def ensure_compacted(settings: Settings, name: str) -> None:
 
 async def topic_config(admin: AIOKafkaAdminClient, name: str, key: str) -> str | None:
     """One configuration value of a topic as the broker reports it; None if it may not be read."""
+    return (await topic_configs(admin, name) or {}).get(key)
+
+
+async def topic_configs(admin: AIOKafkaAdminClient, name: str) -> dict[str, str | None] | None:
+    """A topic's configuration as the broker reports it; None if it may not be read."""
     [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
     for error_code, _message, _type, _name, entries in response.resources:
         if error_code:
             return None
-        return next((entry[1] for entry in entries if entry[0] == key), None)
+        return {entry[0]: entry[1] for entry in entries}
     return None
 
 
 async def _keep_compacted(admin: AIOKafkaAdminClient, name: str) -> None:
-    """Compaction keeps the latest record per key (the consent topic: per consent). Set on a topic that
-    lacks it; without the right to read or change it (broker ACLs) it is left to the administrator.
-    ``alter_configs`` sets the topic's whole dynamic configuration: the hub sets no other on it."""
-    policy = await topic_config(admin, name, "cleanup.policy")
-    if policy is None or "compact" in policy.split(","):
+    """Compaction keeps the latest record per key (the consent topic: per consent). ``COMPACT`` is set
+    on a topic that lacks it; without the right to read or change it (broker ACLs) it is left to the
+    administrator. ``alter_configs`` sets the topic's whole dynamic configuration: the hub sets no
+    other on it."""
+    configs = await topic_configs(admin, name)
+    if configs is None:
         return
-    [response] = await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, dict(COMPACT))])
+    wanted = compaction_configs(configs)
+    differing = sorted(key for key, value in wanted.items() if configs.get(key) != value)
+    if not differing:
+        return
+    [response] = await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, wanted)])
     errors = [code for code, *_ in response.resources if code]
     if errors:
-        log.warning("topic %s is not compacted and could not be changed: Kafka error %d", name, errors[0])
+        log.warning("topic %s: %s not set, Kafka error %d", name, ", ".join(differing), errors[0])
     else:
-        log.warning("topic %s was not compacted (cleanup.policy=%s): now compact", name, policy)
+        log.warning("topic %s: %s set for compaction", name, ", ".join(differing))
+
+
+def compaction_configs(current: dict[str, str | None]) -> dict[str, str]:
+    """``COMPACT``, keeping what the topic has where it is as strict: a policy that compacts (also
+    ``compact,delete``), a time no longer than the hub's."""
+    wanted = {}
+    for key, value in COMPACT.items():
+        have = current.get(key) or ""
+        if key == "cleanup.policy":
+            strict = "compact" in have.split(",")
+        else:
+            strict = have.isdigit() and int(have) <= int(value)
+        wanted[key] = have if strict else value
+    return wanted
 
 
 def _admin(settings: Settings) -> AIOKafkaAdminClient:
@@ -115,6 +148,7 @@ class BrokerPublisher(Publisher):
         for topic, key, value, headers in records:
             span = tracing.publishing(topic, headers)  # None unless tracing is on
             try:
+                # a keyed None is a Kafka tombstone (a null value, not b""): FastStream >= 0.7.8
                 future = await self.broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
             except Exception as exc:  # the producer refused before sending
                 future = _failed(exc)

@@ -19,7 +19,7 @@ from services.infrastructure.tables import outbox
 
 log = logging.getLogger("kimhub.outbox")
 
-Record = tuple[str, bytes, bytes, dict[str, str]]  # topic, key, value, headers
+Record = tuple[str, bytes, bytes | None, dict[str, str]]  # topic, key, value (None: a tombstone), headers
 
 
 @dataclass
@@ -44,6 +44,13 @@ class Outbox:
 
     async def add_many(self, messages: list[tuple[str, Envelope, BaseModel]]) -> None:
         self._rows.extend(message_row(topic, envelope, body) for topic, envelope, body in messages)
+
+    async def add_tombstone(self, topic: str, key: str) -> None:
+        """A Kafka tombstone: ``key`` with a null value, so compaction removes the key's earlier records
+        from a compacted topic. No envelope, so no subject: its headers carry at most the trace."""
+        headers: dict[str, str] = {}
+        tracing.stamp(headers, key)
+        self._rows.append(_row(topic, key, headers, None))
 
     async def add_raw(self, topic: str, key: str, headers: dict[str, str], value: bytes) -> None:
         """A message as it was received (a dead letter's replay): key, headers and bytes unchanged."""
@@ -100,7 +107,7 @@ async def requeue(conn: AsyncConnection, since: datetime) -> int:
     return result.rowcount
 
 
-def _row(topic: str, key: str, headers: dict[str, str], value: bytes) -> dict:
+def _row(topic: str, key: str, headers: dict[str, str], value: bytes | None) -> dict:
     return {"topic": topic, "key": key, "headers": headers, "value": value, "created_at": utcnow(), "attempts": 0,
             "lease_until": None}
 
@@ -108,7 +115,8 @@ def _row(topic: str, key: str, headers: dict[str, str], value: bytes) -> dict:
 class Publisher:
     """What the relay needs from a broker client: send and wait for the broker's confirmation."""
 
-    async def send_batch(self, records: list[tuple[str, bytes, bytes, dict[str, str]]]) -> list[Exception | None]:
+    async def send_batch(self, records: list[Record]) -> list[Exception | None]:
+        """A record whose value is None is a tombstone: sent with a null value, not an empty one."""
         raise NotImplementedError
 
 

@@ -10,7 +10,7 @@ outbox = Table(
     Column("topic", String(255), nullable=False),
     Column("key", String(255), nullable=False),
     Column("headers", Json, nullable=False),
-    Column("value", LargeBinary, nullable=False),
+    Column("value", LargeBinary, nullable=True),  # NULL: a tombstone (key, no value; migration 0013)
     Column("created_at", UtcDateTime, nullable=False),
     Column("published_at", UtcDateTime, nullable=True, index=True),
     Column("attempts", Integer, nullable=False, default=0),
