@@ -45,7 +45,10 @@ class Channel:
 OFFICE_INBOX = topics.office_inbox("{office}")
 CHANNELS: tuple[Channel, ...] = (
     Channel("consent", topics.CONSENT, "Consent versions and revocations (compacted, keyed by consent id: the "
-            "latest event of each consent stays, a full snapshot or its revocation).",
+            "latest event of each consent stays, a full snapshot or its revocation). When the person is erased, "
+            "each of their consents ends with a tombstone (the consent id as key, a null value, no CloudEvents "
+            "headers), and compaction removes the consent's events (segment.ms and max.compaction.lag.ms bound "
+            "when).",
             (ConsentVersionV1, ConsentRevokedV1), compacted=True),
     Channel("transferRequested", topics.TRANSFER_REQUESTED,
             "Transfers accepted at request time, for the gate's check at delivery time.",
@@ -93,7 +96,8 @@ def _channel(address: str, description: str, messages: tuple[type[BaseModel], ..
     if "{office}" in address:
         channel["parameters"] = {"office": {"description": "Office id from the agency directory, e.g. troisdorf-abh"}}
     if compacted:
-        channel["bindings"] = {"kafka": {"topicConfiguration": {"cleanup.policy": ["compact"]},
+        configuration = {key: int(value) for key, value in topics.COMPACTION.items() if key != "cleanup.policy"}
+        channel["bindings"] = {"kafka": {"topicConfiguration": {"cleanup.policy": ["compact"], **configuration},
                                          "bindingVersion": BINDING}}
     return channel
 
@@ -115,9 +119,14 @@ def _message(model: type[BaseModel]) -> dict:
             "ce_type": {"const": info.ce_type}, "ce_dataschema": {"const": SCHEMA_URN + info.schema_name}}}]},
         "payload": {"schemaFormat": "application/schema+json;version=draft-2020-12",
                     "schema": {"$ref": SCHEMAS + info.schema_name}},
-        "bindings": {"kafka": {"key": {"type": "string", "description": "The person pseudonym (ce_subject)"},
-                               "bindingVersion": BINDING}},
+        "bindings": {"kafka": {"key": {"type": "string", "description": _key(model)}, "bindingVersion": BINDING}},
     }
+
+
+def _key(model: type[BaseModel]) -> str:
+    if any(ch.compacted and model in ch.messages for ch in CHANNELS):
+        return "The consent id (compaction keeps each consent's latest event)"
+    return "The person pseudonym (ce_subject)"
 
 
 def _headers() -> dict:

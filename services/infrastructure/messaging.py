@@ -17,15 +17,7 @@ from services.infrastructure.outbox import Publisher
 from services.kernel.settings import Settings
 
 log = logging.getLogger("kimhub.messaging")
-DAY_MS = 24 * 60 * 60 * 1000
-# Compaction keeps the latest record per key and drops the key whose latest record is a tombstone (an
-# erased person's consents: the erasure writes one per consent). It cleans closed segments only: the
-# active segment is closed at the first write after it is a day old (``segment.ms``), and a closed
-# segment is cleaned at the latest when its oldest record is 7 days old (``max.compaction.lag.ms``,
-# whatever the dirty ratio). A tombstone stays a day longer (``delete.retention.ms``), so a reader
-# of the topic sees the deletion. Apache Kafka topic configs (the 4.1 names).
-COMPACT = {"cleanup.policy": "compact", "segment.ms": str(DAY_MS), "max.compaction.lag.ms": str(7 * DAY_MS),
-           "delete.retention.ms": str(DAY_MS)}
+COMPACT = topics.COMPACTION  # the compacted topics' configuration (and why: ``topics.py``)
 COMPACTED = {topics.CONSENT}  # keyed by consent id: compaction keeps every consent's latest event
 
 

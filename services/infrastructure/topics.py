@@ -6,6 +6,17 @@ TRANSFER_REQUESTED = "kim.transfer.requested.v1"
 FEEDBACK = "kim.feedback.v1"
 AUDIT = "kim.audit.v1"  # signed checkpoints of the transfer log
 
+DAY_MS = 24 * 60 * 60 * 1000
+# The compacted topic's configuration (Apache Kafka topic configs, the 4.1 names). Compaction keeps
+# the latest record per key and drops the key whose latest record is a tombstone (an erased person's
+# consents: the erasure writes one per consent). It cleans closed segments only: the active segment
+# is closed at the first write after it is a day old (``segment.ms``), and a closed segment is
+# cleaned at the latest when its oldest record is 7 days old (``max.compaction.lag.ms``, whatever the
+# dirty ratio). A tombstone stays at least a day longer (``delete.retention.ms``), so a reader of the
+# topic sees the deletion.
+COMPACTION = {"cleanup.policy": "compact", "segment.ms": str(DAY_MS), "max.compaction.lag.ms": str(7 * DAY_MS),
+              "delete.retention.ms": str(DAY_MS)}
+
 
 def office_inbox(office_id: str) -> str:
     return f"agency.{office_id}.inbox.v1"

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 from services.cases.handlers import erase_person_now
 from services.infrastructure import topics
-from services.infrastructure.messaging import COMPACT, DAY_MS, compaction_configs
+from services.infrastructure.messaging import COMPACT, compaction_configs
+from services.infrastructure.topics import DAY_MS
 from services.infrastructure.outbox import Outbox
 from services.kernel.identity import Actor
 
