@@ -146,3 +146,39 @@ async def test_an_erased_persons_consents_end_with_a_tombstone_on_the_topic(priv
         assert record.value is None
         assert not any(n in _raw(record) for n in needles)
         assert not any(name.startswith("ce_") for name, _ in record.headers)
+
+
+async def test_compaction_on_apache_kafka_leaves_only_the_tombstone_of_an_erased_consent(settings):
+    """The broker's log cleaner itself (segments rolled at once here instead of after a day): a consent's
+    events with the person in them are gone from the topic, its tombstone stays; another key is untouched."""
+    name = f"test.consent.{uuid.uuid4().hex}"
+    fast = {"cleanup.policy": "compact", "segment.ms": "100", "min.cleanable.dirty.ratio": "0.01",
+            "delete.retention.ms": str(DAY_MS)}
+    admin = AIOKafkaAdminClient(client_id="test-admin", **kafka_client_options(settings))
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, 1, 1, topic_configs=fast)])
+    finally:
+        await admin.close()
+    person = "p-" + uuid.uuid4().hex
+    event = b'{"person": "%s", "terms": {"municipality": "05382068"}}' % person.encode()
+    broker = make_broker(settings)
+    await broker.connect()
+    try:
+        publisher = BrokerPublisher(broker)
+        sent = await publisher.send_batch([(name, b"c-erased", event, {"ce_subject": person}),
+                                           (name, b"c-erased", event, {"ce_subject": person}),
+                                           (name, b"c-other", b"{}", {}), (name, b"c-erased", None, {})])
+        await asyncio.sleep(0.5)
+        sent += await publisher.send_batch([(name, b"c-later", b"{}", {})])  # rolls the segment: it can be cleaned
+    finally:
+        await broker.stop()
+    assert sent == [None] * 5
+    async with asyncio.timeout(90):  # the log cleaner looks every 15 s (log.cleaner.backoff.ms)
+        while True:
+            records = await _read_to_end(settings.model_copy(update={"topic_partitions": 1}), name)
+            if len(records) < 5:
+                break
+            await asyncio.sleep(2)
+    assert [(r.key, r.value) for r in records] == [(b"c-other", b"{}"), (b"c-erased", None), (b"c-later", b"{}")]
+    assert not any(person.encode() in _raw(r) for r in records)
