@@ -86,7 +86,10 @@ async def test_a_case_is_erased_only_after_the_retention_period(private_engine, 
     assert case["case_id"] in due["erased_cases"]
     assert await holding(engine, person) == KEPT_WITH_PSEUDONYM
     assert await holding(engine, sealed_part) == set()  # no sealed copy at rest
-    assert await holding(engine, consent_id) <= {"transfer_log"}  # the consent's terms are gone; its events logged
+    # the consent's terms are gone; its events are logged, and its tombstone for kim.consent.v1 waits in the
+    # outbox: the consent id as key, no value, no headers naming the person
+    assert await holding(engine, consent_id) <= {"transfer_log", "outbox"}
+    assert [(r.value, r.headers) for r in await _outbox(engine, topics.CONSENT, consent_id)] == [(None, {})]
     assert await holding(engine, transfer_id) <= {"transfer_log", "processed_messages"}  # metadata only
     with pytest.raises(KeyDestroyed):
         await opened(engine, kafka_copy, "troisdorf-abh", person)  # the copy on the broker stays closed
