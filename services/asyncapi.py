@@ -81,7 +81,9 @@ def document() -> dict:
         "info": {"title": "kimhub", "version": "1.0.0", "description": (
             "Consent-gated messaging hub between public agencies (KIM NRW): the Kafka topics it publishes "
             "and consumes. Every record is a CloudEvent 1.0 in Kafka binary mode (ce_* headers), keyed by "
-            "the person pseudonym (kim.consent.v1: by consent id, for compaction); the W3C traceparent header carries the trace context.")},
+            "the person pseudonym (kim.consent.v1: by consent id, for compaction; there an erased person's "
+            "consents end with a tombstone each, a null value that is no CloudEvent); the W3C traceparent header "
+            "carries the trace context.")},
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
