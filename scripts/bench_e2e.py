@@ -192,7 +192,11 @@ def figures(m: dict) -> dict[str, float]:
     used, seconds, n = m["cpu"]["offered"]
     return {"saturation/s": sat["throughput"], "p50 ms": fixed["p50"], "p95 ms": fixed["p95"],
             "p99 ms": fixed["p99"], "CPU ms/transfer": 1000 * sum(used.values()) / n,
-            "hub MB": m["memory"], "ratio": sat["throughput"] / raw["throughput"]}
+            "hub MB": m["memory"], "ratio": sat["throughput"] / raw["throughput"],
+            **{f"{name} ms": ms for name, ms in fixed.get("stages", [])},  # --split: median per stage
+            "db commits/transfer": fixed["commits"],
+            **{f"{group} CPU ms/transfer": 1000 * t / n for group, t in used.items()},
+            **{f"{group} switches/transfer": c / n for group, c in m["switches"]["offered"].items()}}
 
 
 def report(args, commands: list[list[str]], size: int, m: dict) -> None:

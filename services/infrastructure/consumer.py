@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from itertools import chain
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -67,7 +68,16 @@ class Consumer:
             heartbeat_interval_ms=max(1000, settings.session_timeout_ms // 5), batch=True,
             max_records=settings.consumer_batch, batch_timeout_ms=settings.consumer_poll_ms,
             decoder=_records, title=name, listener=CommitOnRevoke(self.offsets))
+        self.subscriber.get_msg = self._poll
         self.subscriber(self._consume)
+
+    async def _poll(self, consumer) -> tuple:
+        """The records that came within ``consumer_poll_ms`` (returned as soon as one came), or none.
+        Replaces FastStream's, which after an empty poll sleeps as long again: a record arriving
+        in that sleep waited up to ``consumer_poll_ms`` more, on each hop of a transfer."""
+        batches = await consumer.getmany(timeout_ms=self.settings.consumer_poll_ms,
+                                         max_records=self.settings.consumer_batch)
+        return tuple(chain.from_iterable(batches.values()))
 
     async def _consume(self, records) -> None:  # no annotation: nothing for fast_depends to validate
         try:

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
         None, ge=1, le=5000, description="Longest a fetch waits for data; default 500 (Kafka's), 20 for the embedded broker")
     consumer_batch: int = Field(200, ge=1, description="Records a consumer takes from the broker at once")
     consumer_poll_ms: int = Field(
-        10, ge=1, le=1000, description="A consumer's wait for records (FastStream sleeps as long again when none came)")
+        10, ge=1, le=1000, description="A consumer's wait for records in one poll (it returns as soon as one came)")
     consumer_concurrency: int = Field(8, ge=1, description="Records processed at once (different persons)")
     consumer_commit_interval_ms: int = Field(
         200, ge=0, le=60000, description="Longest a consumer waits before committing the offsets it is done with")
