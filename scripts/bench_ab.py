@@ -3,9 +3,11 @@ machine; prints each run and the medians per variant.
 
     .venv/bin/python scripts/bench_ab.py --runs 3 --b KIMHUB_GROUP_COMMIT_LINGER_MS=0 [-- --split]
     .venv/bin/python scripts/bench_ab.py --runs 3 --a-rev 22c92f4 [-- --split]   # another commit as A
+    .venv/bin/python scripts/bench_ab.py --runs 6 --revs 13296a1 bb5cbb2 5d08253 [-- --split]   # commits in turn
 
 A variant is either settings (NAME=value, passed to the hub as environment variables) or, with
---a-rev, the same benchmark run from a git worktree of that commit (the code before a change).
+--a-rev, the same benchmark run from a git worktree of that commit (the code before a change). With
+--revs each named commit is a variant (run in turn, compared with the first: a bisection in one session).
 Arguments after ``--`` go to bench_e2e.py.
 """
 from __future__ import annotations
@@ -54,11 +56,11 @@ def main() -> None:
     parser.add_argument("--a", nargs="*", default=[], metavar="NAME=VALUE", help="settings of variant A")
     parser.add_argument("--b", nargs="*", default=[], metavar="NAME=VALUE", help="settings of variant B")
     parser.add_argument("--a-rev", help="variant A runs the code of this commit (a git worktree)")
+    parser.add_argument("--revs", nargs="+", metavar="REV", help="instead of A and B: one variant per commit")
     args, bench_args = parser.parse_known_args()
     bench_args = [a for a in bench_args if a != "--"]
-    a_dir = worktree(args.a_rev) if args.a_rev else ROOT
-    variants = {"A": (a_dir, variant_env(args.a, a_dir)), "B": (ROOT, variant_env(args.b, ROOT))}
-    results: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
+    variants = make_variants(args)
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     try:
         for i in range(args.runs):
             for name, (cwd, env) in variants.items():
@@ -66,22 +68,39 @@ def main() -> None:
                 results[name].append(figures)
                 print(f"run {i + 1} {name}: " + ", ".join(f"{k} {v:.3g}" for k, v in figures.items()), flush=True)
     finally:
-        if args.a_rev:
-            subprocess.run(["git", "worktree", "remove", "--force", str(a_dir)], cwd=ROOT, capture_output=True)
+        for cwd, _ in variants.values():
+            if cwd != ROOT:
+                subprocess.run(["git", "worktree", "remove", "--force", str(cwd)], cwd=ROOT, capture_output=True)
     report(results, args)
 
 
+def make_variants(args: argparse.Namespace) -> dict[str, tuple[Path, dict[str, str]]]:
+    if args.revs:
+        dirs = {rev: worktree(rev) for rev in args.revs}
+        return {rev: (path, variant_env([], path)) for rev, path in dirs.items()}
+    a_dir = worktree(args.a_rev) if args.a_rev else ROOT
+    return {"A": (a_dir, variant_env(args.a, a_dir)), "B": (ROOT, variant_env(args.b, ROOT))}
+
+
 def report(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> None:
-    keys = list(results["A"][0])
-    print(f"\nA: {args.a_rev or ' '.join(args.a) or 'defaults'}; B: {' '.join(args.b) or 'this tree, defaults'}; "
-          f"medians of {args.runs} runs each\n")
+    names = list(results)
+    keys = list(results[names[0]][0])
+    medians = {n: {k: statistics.median(r[k] for r in runs) for k in keys} for n, runs in results.items()}
+    if args.revs:
+        print(f"\ncommits in turn, each compared with {names[0]}; medians of {args.runs} runs each\n")
+    else:
+        print(f"\nA: {args.a_rev or ' '.join(args.a) or 'defaults'}; B: {' '.join(args.b) or 'this tree, defaults'}; "
+              f"medians of {args.runs} runs each\n")
     print("| variant | " + " | ".join(keys) + " |")
     print("|---|" + "---:|" * len(keys))
-    for name, runs in results.items():
-        print(f"| {name} | " + " | ".join(f"{statistics.median(r[k] for r in runs):.3g}" for k in keys) + " |")
-    a = {k: statistics.median(r[k] for r in results["A"]) for k in keys}
-    b = {k: statistics.median(r[k] for r in results["B"]) for k in keys}
-    print("| B / A | " + " | ".join(f"{b[k] / a[k]:.2f}" if a[k] else "–" for k in keys) + " |")
+    for name in names:
+        print(f"| {name} | " + " | ".join(f"{medians[name][k]:.3g}" for k in keys) + " |")
+    first = medians[names[0]]
+    for name in names[1:]:
+        print(f"| {name} / {names[0]} | " + " | ".join(
+            f"{medians[name][k] / first[k]:.2f}" if first[k] else "–" for k in keys) + " |")
+        slower = sum(b["p50 ms"] > a["p50 ms"] for a, b in zip(results[names[0]], results[name]))
+        print(f"\n{name}: p50 higher than {names[0]}'s in {slower} of {args.runs} runs of the same round\n")
 
 
 if __name__ == "__main__":
