@@ -14,6 +14,7 @@ from contracts.referral import DocumentRef, ReferralV1
 from gateway.deps import bus, directory, keys, new_uow
 from gateway.web import precheck
 from gateway.web.forms import consent_terms, messages, read_upload, signed_form_sha256
+from gateway.web.rectify_form import rectifiable
 from gateway.web.render import page
 from gateway.web.session import csrf_checked, page_for
 from services.checklists.commands import UploadDocument
@@ -64,7 +65,8 @@ async def record_consent(request: Request, actor: Actor = Depends(case_manager))
 
 @router.get(f"/{PERSON}")
 async def person(request: Request, person: PersonPath, erfasst: bool = False, gesendet: str | None = None,
-                 widerrufen: bool = False, geaendert: bool = False, actor: Actor = Depends(case_manager)):
+                 widerrufen: bool = False, geaendert: bool = False, berichtigt: str | None = None,
+                 actor: Actor = Depends(case_manager)):
     found = await consents.of_person(new_uow(request), actor, person)
     if not found:
         raise NotFound("Für diese Person hat Ihre Stelle keine Einwilligung erfasst.", field="person")
@@ -72,8 +74,8 @@ async def person(request: Request, person: PersonPath, erfasst: bool = False, ge
                                      directory(request))
     names = request.app.state.hub.directory.municipality_names
     return page(request, "person.html", title="Person", person=person, consents=found, timeline=timeline,
-                recorded=erfasst, sent=gesendet, revoked=widerrufen, amended=geaendert,
-                municipality_name=lambda k: names.get(k, k), languages=LANGUAGES)
+                recorded=erfasst, sent=gesendet, revoked=widerrufen, amended=geaendert, rectified=berichtigt,
+                rectifiable=rectifiable, municipality_name=lambda k: names.get(k, k), languages=LANGUAGES)
 
 
 async def _municipality(request: Request, actor: Actor, person: str) -> str:
