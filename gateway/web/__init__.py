@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.web import (admin, case_manager, cases, checkpoints, clerk, consent_amend, dpo, dpo_charts, notices,
-                        notifications, oidc, rectify, signin)
+                        notifications, oidc, rectify, rights, signin)
 from gateway.web.render import page
 from gateway.web.session import PageForbidden, SignInRequired, csrf_key
 from services.kernel.errors import ServiceError
@@ -25,7 +25,7 @@ def install(app: FastAPI) -> None:
     app.state.web_csrf_key = csrf_key(app.state.hub.settings)
     for router in (signin.router, oidc.router, case_manager.router, consent_amend.router, clerk.router, dpo.router,
                    dpo_charts.router, checkpoints.router, admin.router, notices.router, notices.dpo_router,
-                   notifications.router, cases.router, rectify.router):
+                   notifications.router, cases.router, rectify.router, rights.router):
         app.include_router(router, include_in_schema=False)
     _mount_assets(app, app.state.hub.settings.node_modules)  # where `npm ci` put KERN and htmx
     app.state.api_error_handlers = {kind: app.exception_handlers[kind]

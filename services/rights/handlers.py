@@ -31,7 +31,6 @@ from services.unit_of_work import HubUnitOfWork
 ART17 = "Art. 17 Abs. 1 DSGVO (Antrag der betroffenen Person)"
 ART18 = "Art. 18 Abs. 1 DSGVO"
 ART20 = "Art. 20 Abs. 1 DSGVO"
-UNKNOWN = "Person nicht gefunden: keine Stelle Ihres Verantwortlichen hat Daten zu dieser Person."
 OPEN_CASE = ("Die Person gehört zu einem noch offenen Fall. Bitte die Fallverantwortlichen, den Fall zu "
              "archivieren; danach kann gelöscht werden. Bis dahin kann die Verarbeitung nach Art. 18 DSGVO "
              "eingeschränkt werden.")
@@ -41,7 +40,7 @@ NOT_RESTRICTED = "Für diese Person ist keine Einschränkung der Verarbeitung ve
 
 async def erase_person(cmd: ErasePerson, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> dict:
     async with uow:
-        await _known(uow, actor, directory, cmd.person)
+        await views.known_offices(uow, actor, directory, cmd.person)
         cases = await uow.cases.of_person(cmd.person)
         if any(c.status == CaseStatus.OPEN for c in cases):
             raise Conflict(OPEN_CASE, field="person", code_detail="open_case")
@@ -71,7 +70,7 @@ async def erase_case(cmd: EraseCase, actor: Actor, uow: HubUnitOfWork, directory
 
 async def restrict(cmd: RestrictProcessing, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> dict:
     async with uow:
-        await _known(uow, actor, directory, cmd.person)
+        await views.known_offices(uow, actor, directory, cmd.person)
         head = await uow.log.lock_head()  # before the change: a decision sees it, or is logged before it
         if await uow.restrictions.get(cmd.person) is not None:
             raise Conflict(ALREADY_RESTRICTED, field="person")
@@ -84,7 +83,7 @@ async def restrict(cmd: RestrictProcessing, actor: Actor, uow: HubUnitOfWork, di
 
 async def lift_restriction(cmd: LiftRestriction, actor: Actor, uow: HubUnitOfWork, directory: Directory) -> dict:
     async with uow:
-        await _known(uow, actor, directory, cmd.person)
+        await views.known_offices(uow, actor, directory, cmd.person)
         head = await uow.log.lock_head()
         if not await uow.restrictions.remove(cmd.person):
             raise NotFound(NOT_RESTRICTED, field="person")
@@ -96,20 +95,12 @@ async def lift_restriction(cmd: LiftRestriction, actor: Actor, uow: HubUnitOfWor
 async def export_data(cmd: ExportPersonData, actor: Actor, uow: HubUnitOfWork, directory: Directory,
                       keys: Keys | None) -> dict:
     async with uow:
-        offices = await _known(uow, actor, directory, cmd.person)
+        offices = await views.known_offices(uow, actor, directory, cmd.person)
         now = utcnow()
         data = await views.person_data(uow, keys, cmd.person, offices, now)
         await uow.log.append(_record("exported", cmd.person, actor, ART20, now))
         await uow.commit()
     return data
-
-
-async def _known(uow: HubUnitOfWork, actor: Actor, directory: Directory, person: str) -> frozenset[str]:
-    """The actor's controller's offices, if one of them knows the person; otherwise not found."""
-    offices = directory.same_controller(actor.office)
-    if not await uow.person_data.known_to(person, offices):
-        raise NotFound(UNKNOWN, field="person")
-    return offices
 
 
 def _record(event: str, person: str, actor: Actor, basis: str, now) -> RightsLogRecord:

@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.transfer import SealedPayloadV1
+from services.cases.domain import CaseStatus
 from services.crypto.errors import CryptoError
-from services.kernel.errors import Forbidden
+from services.directory.model import Directory
+from services.kernel.errors import Forbidden, NotFound
+from services.kernel.identity import Actor
 from services.keys.holder import Keys
 from services.keys.release import open_parts
 from services.unit_of_work import HubUnitOfWork
@@ -16,6 +19,39 @@ from services.unit_of_work import HubUnitOfWork
 FORMAT = "urn:kimhub:art20:v1"
 NOT_AT_REST = "Der Inhalt ist beim Hub nicht (mehr) gespeichert; nur die Angaben zur Übermittlung sind verzeichnet."
 CLOSED = "Der Inhalt lässt sich nicht mehr öffnen (Schlüssel gelöscht oder nicht verfügbar)."
+UNKNOWN = "Person nicht gefunden: keine Stelle Ihres Verantwortlichen hat Daten zu dieser Person."
+
+
+async def known_offices(uow: HubUnitOfWork, actor: Actor, directory: Directory, person: str) -> frozenset[str]:
+    """The actor's controller's offices, if one of them knows the person; otherwise not found
+    (in an open unit of work)."""
+    offices = directory.same_controller(actor.office)
+    if not await uow.person_data.known_to(person, offices):
+        raise NotFound(UNKNOWN, field="person")
+    return offices
+
+
+async def person_state(uow: HubUnitOfWork, actor: Actor, directory: Directory, person: str) -> dict:
+    """What the DPO sees before acting on a person's rights: whether processing is restricted, the
+    controller's cases of the person (open ones refuse an erasure) and whether the person is erased in
+    them; whether another controller has an open case of the person (an erasure waits for it too: the
+    person key is one for the hub). Metadata only, nothing opened, so nothing logged."""
+    async with uow:
+        offices = await known_offices(uow, actor, directory, person)
+        restriction = await uow.restrictions.get(person)
+        every = await uow.cases.of_person(person)
+        cases = [c for c in every if c.office in offices]
+        erased = {c.id for c in cases if person in await uow.cases.erased_persons(c.id)}
+    return {
+        "person": person, "restricted": restriction is not None,
+        "restricted_at": restriction.restricted_at if restriction else None,
+        "restricted_by": restriction.restricted_by if restriction else None,
+        "cases": [{"case_id": c.id, "office": c.office, "status": c.status.value, "archived_at": c.archived_at,
+                   "person_erased": c.id in erased} for c in cases],
+        "open_cases": [c.id for c in cases if c.status == CaseStatus.OPEN],
+        "open_elsewhere": any(c.status == CaseStatus.OPEN and c.office not in offices for c in every),
+        "erased": bool(cases) and len(erased) == len(cases),
+    }
 
 
 async def person_data(uow: HubUnitOfWork, keys: Keys | None, person: str, offices: frozenset[str],
