@@ -137,11 +137,12 @@ def provision_fields(provisions) -> list[tuple[str, str]]:
 
 def consent_fields(form, named_offices=()) -> dict:
     """What the consent fields' template shows besides ``form``: the fieldsets as typed, whether one
-    was just added (it gets the focus), the offices a fieldset may name (those named so far)."""
+    was just added (it gets the focus) or removed (the add button gets it), the offices a fieldset may
+    name (those named so far)."""
     typed = typed_provisions(form)
     typed_offices = [p["recipient_kind"][7:] for p in typed if p["recipient_kind"].startswith("office:")]
-    return {"provisions": typed, "added": ADD_PROVISION in form, "max_provisions": MAX_PROVISIONS,
-            "named_offices": list(dict.fromkeys([*named_offices, *typed_offices]))}
+    return {"provisions": typed, "added": ADD_PROVISION in form, "removed": REMOVE_PROVISION in form,
+            "max_provisions": MAX_PROVISIONS, "named_offices": list(dict.fromkeys([*named_offices, *typed_offices]))}
 
 
 def consent_terms(form, form_sha256: str) -> dict:

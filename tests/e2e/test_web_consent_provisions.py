@@ -2,7 +2,8 @@
 "Bestimmung 2", …): recorded in the browser with two offices, a provision added and one removed without
 saving, German errors naming the provision; a referral to the second office passes the gate; the amend
 form edits every provision and "Was sich ändert" names a change to the second. axe-core on the form with
-two fieldsets; adding a fieldset by keyboard; odd posts answered in German, never a 500."""
+two fieldsets; adding a fieldset by keyboard; the same buttons without JavaScript (htmx only swaps the
+fieldsets, keeping the chosen scan); odd posts answered in German, never a 500."""
 from __future__ import annotations
 
 import re
@@ -52,8 +53,10 @@ def record_two_provisions(page) -> str:
     page.get_by_role("alert").get_by_text("Bestimmung 3: Zwecke: Bitte mindestens eins wählen.").wait_for()
     assert provision(page, 3).get_by_label("Jobcenter", exact=True).is_checked()  # the form as typed
 
+    attach(page, SIGNED_FORM)  # a file is not kept over a reload of the form ...
     provision(page, 2).get_by_role("button", name="Bestimmung entfernen").click()  # the middle one
     provision(page, 3).wait_for(state="detached")
+    assert page.get_by_label("Scan des unterschriebenen Formulars").evaluate("el => el.files.length") == 1  # htmx
     assert page.locator("fieldset.provision").count() == 2
     assert provision(page, 1).get_by_label("Ausländerbehörde").is_checked()
     assert provision(page, 2).get_by_label("Jobcenter", exact=True).is_checked()  # was "Bestimmung 3"
@@ -62,8 +65,7 @@ def record_two_provisions(page) -> str:
     assert page.get_by_role("group", name="Bestimmung 2").count() == 1
     assert_accessible(page)
     screenshot(page, "einwilligung-bestimmungen")
-    attach(page, SIGNED_FORM)  # a file is not kept over a reload of the form
-    page.get_by_role("button", name="Einwilligung speichern").click()
+    page.get_by_role("button", name="Einwilligung speichern").click()  # ... but over htmx's swap
     page.get_by_text("Die Einwilligung ist gespeichert.").wait_for()
     return PERSON.search(page.url).group(1)
 
@@ -75,6 +77,11 @@ def amend_the_second_provision(page) -> None:
     assert provision(page, 1).get_by_label("Ausländerbehörde").is_checked()
     assert provision(page, 2).get_by_label("Jobcenter", exact=True).is_checked()
     assert provision(page, 2).get_by_label("Dokumente").is_checked()
+    page.get_by_role("button", name="Weitere Bestimmung hinzufügen").click()  # and the summary follows
+    page.locator("#aenderungen").get_by_text("Bestimmung 3: Zwecke: Bitte mindestens eins wählen.").wait_for()
+    provision(page, 3).get_by_role("button", name="Bestimmung entfernen").click()
+    page.locator("#aenderungen").get_by_text("Noch keine Änderung gewählt").wait_for()
+    assert page.locator("fieldset.provision").count() == 2
     provision(page, 2).get_by_label("Dokumente").uncheck()  # htmx asks the hub what this changes
     removed = page.locator("#nicht-mehr-erlaubt")
     removed.get_by_text("Dokumente").wait_for()
@@ -126,6 +133,29 @@ def test_adding_a_provision_by_keyboard(hub, browser):
     page.keyboard.press("Enter")  # submits as "save" (stopped by the empty required scan), removes nothing
     page.wait_for_timeout(500)
     assert page.locator("fieldset.provision").count() == 3
+
+
+def test_without_javascript_the_buttons_post_the_form(hub, browser, cm):
+    page = browser.new_context(java_script_enabled=False).new_page()
+    sign_in(page, hub.base_url, "cm.rsk")
+    page.goto(f"{hub.base_url}/ui/personen/neu")
+    page.get_by_label("Wohnort der Person (Gemeinde)").select_option(label="Troisdorf")
+    fill(provision(page, 1), "Jugendamt", "Kinder- und Jugendhilfe", ("Falldaten",), "Nur senden")
+    page.get_by_label("Gültig ab").fill("2025-01-01")
+    page.get_by_role("button", name="Weitere Bestimmung hinzufügen").click()
+    fill(provision(page, 2), "Ausländerbehörde", "Prüfung einer Aufenthaltsperspektive", ("Stammdaten", "Falldaten"),
+         "Senden und Antworten der Stelle empfangen")
+    assert provision(page, 1).get_by_label("Jugendamt").is_checked()
+    provision(page, 1).get_by_role("button", name="Bestimmung entfernen").click()
+    provision(page, 2).wait_for(state="detached")
+    assert provision(page, 1).get_by_label("Ausländerbehörde").is_checked()
+    assert provision(page, 1).get_by_label("Stammdaten").is_checked()
+    assert page.get_by_label("Gültig ab").input_value() == "2025-01-01"
+    attach(page, SIGNED_FORM)
+    page.get_by_role("button", name="Einwilligung speichern").click()
+    page.get_by_text("Die Einwilligung ist gespeichert.").wait_for()
+    [consent] = cm.get(f"/persons/{PERSON.search(page.url).group(1)}/consents").json()
+    assert [p["recipient"]["kind"] for p in consent["versions"][0]["terms"]["provisions"]] == ["abh"]
 
 
 def test_odd_posts_get_german_answers_not_a_500(hub):
