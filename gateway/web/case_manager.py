@@ -13,7 +13,7 @@ from contracts.consent import PERSON_PATTERN, ConsentTerms
 from contracts.referral import DocumentRef, ReferralV1
 from gateway.deps import bus, directory, keys, new_uow
 from gateway.web import precheck
-from gateway.web.forms import consent_terms, messages, read_upload, signed_form_sha256
+from gateway.web.forms import consent_fields, consent_terms, edits_provisions, messages, read_upload, signed_form_sha256
 from gateway.web.rectify_form import rectifiable
 from gateway.web.render import page
 from gateway.web.session import csrf_checked, page_for
@@ -49,12 +49,14 @@ def _consent_form(request: Request, form: dict, errors: list[str] | None = None)
     names = request.app.state.hub.directory.municipality_names
     return page(request, "consent_form.html", status_code=422 if errors else 200,
                 title="Einwilligung erfassen", form=form, errors=errors or [], languages=LANGUAGES,
-                municipalities=sorted(names.items(), key=lambda kv: kv[1]))
+                municipalities=sorted(names.items(), key=lambda kv: kv[1]), **consent_fields(form))
 
 
 @router.post("/neu", dependencies=[Depends(csrf_checked)])
 async def record_consent(request: Request, actor: Actor = Depends(case_manager)):
     form = await request.form()
+    if edits_provisions(form):  # "Weitere Bestimmung hinzufügen" or "Bestimmung entfernen": nothing saved
+        return _consent_form(request, form)
     try:
         terms = ConsentTerms.model_validate(consent_terms(form, await signed_form_sha256(form)))
         result = await bus(request).handle(RecordConsent(terms=terms), actor)

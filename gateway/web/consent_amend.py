@@ -1,6 +1,7 @@
-"""Amending a consent on the case manager's pages: the form prefilled from the current version, what
-changes in plain German (before and after, updated while the form is edited), a new version on saving
-(``AmendConsent``, as ``POST /consents/{id}/versions``). The earlier versions stay as they were."""
+"""Amending a consent on the case manager's pages: the form prefilled from the current version (every
+provision, one fieldset each), what changes in plain German (before and after, updated while the form is
+edited), a new version on saving (``AmendConsent``, as ``POST /consents/{id}/versions``). The earlier
+versions stay as they were."""
 from __future__ import annotations
 
 from datetime import timezone
@@ -13,7 +14,8 @@ from starlette.datastructures import FormData
 from contracts.consent import ConsentTerms
 from gateway.deps import bus, new_uow
 from gateway.web.case_manager import LANGUAGES, PERSON, PersonPath, case_manager
-from gateway.web.forms import consent_terms, messages, signed_form_sha256
+from gateway.web.forms import (consent_fields, consent_terms, edits_provisions, messages, provision_fields,
+                               signed_form_sha256)
 from gateway.web.render import page
 from gateway.web.session import csrf_checked
 from services.consent import views as consents
@@ -36,8 +38,10 @@ async def amend_form(request: Request, person: PersonPath, consent_id: str, acto
 async def amend(request: Request, person: PersonPath, consent_id: str, actor: Actor = Depends(case_manager)):
     current = await _current(request, actor, person, consent_id)
     form = await request.form()
+    if edits_provisions(form):  # "Weitere Bestimmung hinzufügen" or "Bestimmung entfernen": nothing saved
+        return _page(request, person, consent_id, current, form)
     try:
-        terms = ConsentTerms.model_validate(consent_terms(form, await signed_form_sha256(form), _kept(current)))
+        terms = ConsentTerms.model_validate(consent_terms(form, await signed_form_sha256(form)))
         await bus(request).handle(AmendConsent(consent_id=consent_id, terms=terms), actor)
     except (ValidationError, ServiceError) as exc:
         return _page(request, person, consent_id, current, form, messages(exc))
@@ -61,19 +65,11 @@ async def _current(request: Request, actor: Actor, person: str, consent_id: str)
     return ConsentTerms.model_validate(found.versions[-1]["terms"])
 
 
-def _kept(current: ConsentTerms) -> list[dict]:
-    """The provisions after the first: the form edits the first, an amendment keeps the others."""
-    return [p.model_dump(mode="json", exclude_none=True) for p in current.provisions[1:]]
-
-
 def _prefill(current: ConsentTerms) -> FormData:
-    first = current.provisions[0]
+    """The form as the current version has it: every provision, one fieldset each."""
     until = current.valid_until.astimezone(timezone.utc).date().isoformat() if current.valid_until else ""
-    recipient = f"office:{first.recipient.office}" if first.recipient.office else str(first.recipient.kind)
     return FormData([
-        ("municipality", current.municipality), ("recipient_kind", recipient),
-        *[("purposes", str(p)) for p in first.purposes], *[("categories", str(c)) for c in first.categories],
-        ("direction", str(first.direction)),
+        ("municipality", current.municipality), *provision_fields(current.provisions),
         ("valid_from", current.valid_from.astimezone(timezone.utc).date().isoformat()), ("valid_until", until),
         ("form_version", current.evidence.form_version), ("language", current.evidence.language)])
 
@@ -82,7 +78,7 @@ def _changes(request: Request, current: ConsentTerms, form) -> dict:
     """Before and after in plain German; the signed form is compared only on saving (not uploaded twice)."""
     names = request.app.state.hub.directory.municipality_names
     try:
-        after = ConsentTerms.model_validate(consent_terms(form, current.evidence.form_sha256, _kept(current)))
+        after = ConsentTerms.model_validate(consent_terms(form, current.evidence.form_sha256))
     except ValidationError as exc:
         return {"changes": None, "incomplete": messages(exc)}
     place_before, place_after = (names.get(current.municipality, current.municipality),
@@ -99,10 +95,8 @@ def _page(request: Request, person: str, consent_id: str, current: ConsentTerms,
     names = request.app.state.hub.directory.municipality_names
     office_name = _office_name(request)
     place = names.get(current.municipality, current.municipality)
-    kept = current.model_copy(update={"provisions": current.provisions[1:]})
+    named = [p.recipient.office for p in current.provisions if p.recipient.office]
     return page(request, "consent_amend.html", status_code=422 if errors else 200, title="Einwilligung ändern",
                 person=person, consent_id=consent_id, form=form, errors=errors or [], languages=LANGUAGES,
-                municipalities=sorted(names.items(), key=lambda kv: kv[1]),
-                named_office=current.provisions[0].recipient.office,
-                before=covered(current, office_name, place), kept=covered(kept, office_name, place),
-                **_changes(request, current, form))
+                municipalities=sorted(names.items(), key=lambda kv: kv[1]), **consent_fields(form, named),
+                before=covered(current, office_name, place), **_changes(request, current, form))

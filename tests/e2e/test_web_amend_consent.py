@@ -18,18 +18,18 @@ def test_case_manager_amends_a_consent_and_sees_what_changes(hub, browser, cm):
     page.goto(f"{hub.base_url}/ui/personen/{person}")
     page.get_by_role("link", name="Einwilligung ändern").click()
     page.get_by_role("heading", name="Einwilligung ändern").wait_for()
-    assert page.locator("#category-stammdaten").is_checked() and page.locator("#category-falldaten").is_checked()
-    assert not page.locator("#category-dokumente").is_checked()
+    assert page.locator("#p0-category-stammdaten").is_checked() and page.locator("#p0-category-falldaten").is_checked()
+    assert not page.locator("#p0-category-dokumente").is_checked()
     assert page.get_by_text("Noch keine Änderung gewählt").count() == 1
 
-    page.locator("#category-dokumente").check()  # htmx asks the hub what this changes
+    page.locator("#p0-category-dokumente").check()  # htmx asks the hub what this changes
     page.locator("#neu-erlaubt").get_by_text("Dokumente").wait_for()
-    page.locator("#category-falldaten").uncheck()
+    page.locator("#p0-category-falldaten").uncheck()
     page.locator("#nicht-mehr-erlaubt").get_by_text("Falldaten").wait_for()
     assert_accessible(page)
     screenshot(page, "einwilligung-aendern")
 
-    page.locator("#purpose-aufenthaltsperspektive").uncheck()
+    page.locator("#p0-purpose-aufenthaltsperspektive").uncheck()
     page.get_by_text("Noch unvollständig").wait_for()
     page.get_by_label("Scan des unterschriebenen Formulars").set_input_files(
         files=[{"name": "einwilligung.pdf", "mimeType": "application/pdf", "buffer": NEW_FORM}])
@@ -37,7 +37,7 @@ def test_case_manager_amends_a_consent_and_sees_what_changes(hub, browser, cm):
     page.get_by_role("alert").get_by_text("Zwecke: Bitte mindestens eins wählen.").wait_for()  # German, nothing saved
     assert len(cm.get(f"/persons/{person}/consents").json()[0]["versions"]) == 1
 
-    page.locator("#purpose-aufenthaltsperspektive").check()
+    page.locator("#p0-purpose-aufenthaltsperspektive").check()
     page.get_by_label("Scan des unterschriebenen Formulars").set_input_files(
         files=[{"name": "einwilligung.pdf", "mimeType": "application/pdf", "buffer": NEW_FORM}])
     page.get_by_role("button", name="Änderung speichern").click()

@@ -55,8 +55,8 @@ def test_every_form_post_needs_the_sessions_csrf_token(hub):
     with signed_in(hub, "cm.rsk") as cm:
         before = cm.get("/ui/personen").text
         for token in (None, "0" * 64):
-            data = {"municipality": "05382068", "recipient_kind": "abh", "purposes": "aufenthaltsperspektive",
-                    "categories": "stammdaten", "valid_from": "2025-01-01", "form_version": "X", "language": "de"}
+            data = {"municipality": "05382068", "p0-recipient_kind": "abh", "p0-purposes": "aufenthaltsperspektive",
+                    "p0-categories": "stammdaten", "valid_from": "2025-01-01", "form_version": "X", "language": "de"}
             if token:
                 data["csrf"] = token
             answer = cm.post("/ui/personen/neu", data=data, files={"signed_form": ("f.pdf", b"%PDF-1.7", "application/pdf")})
