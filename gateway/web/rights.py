@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from contracts.consent import PERSON_PATTERN
 from gateway.deps import bus, directory, new_uow
+from gateway.web.confirm import run_confirmed
 from gateway.web.dpo import BAD_PERSON
 from gateway.web.render import page
 from gateway.web.session import csrf_checked, page_for
-from services.kernel.errors import NotFound, ServiceError
+from services.kernel.errors import NotFound
 from services.kernel.identity import Actor, Role
 from services.rights import views
 from services.rights.commands import ErasePerson, ExportPersonData, LiftRestriction, RestrictProcessing
@@ -25,7 +26,6 @@ router = APIRouter(prefix="/ui/betroffenenrechte")
 dpo = page_for(Role.DPO)
 PersonPath = Annotated[str, Path(pattern=PERSON_PATTERN)]
 TITLE = "Betroffenenrechte"
-CONFIRM = "bestaetigt"
 NOT_CONFIRMED = {
     "restrict": "Bitte bestätigen Sie, dass die Verarbeitung eingeschränkt werden soll (Häkchen setzen). "
                 "Es wurde nichts geändert.",
@@ -99,13 +99,11 @@ async def lift(request: Request, person: PersonPath, actor: Actor = Depends(dpo)
 
 async def _act(request: Request, actor: Actor, person: str, command, action: str, done: str):
     """Restrict or lift once confirmed; a refusal is shown on the page (as it is now), which keeps its forms."""
-    if (await request.form()).get(CONFIRM) != "ja":
-        return await _refused(request, actor, person, 422, NOT_CONFIRMED[action])
-    try:
-        await bus(request).handle(command, actor)
-    except ServiceError as exc:
-        return await _refused(request, actor, person, exc.status, exc.message)
-    return RedirectResponse(f"/ui/betroffenenrechte/{person}?erledigt={done}", status_code=303)
+    async def refused(status_code: int, message: str):
+        return await _refused(request, actor, person, status_code, message)
+
+    return await run_confirmed(request, actor, command, f"/ui/betroffenenrechte/{person}?erledigt={done}",
+                               NOT_CONFIRMED[action], refused)
 
 
 async def _refused(request: Request, actor: Actor, person: str, status_code: int, message: str):
@@ -122,13 +120,11 @@ async def erase_form(request: Request, person: PersonPath, actor: Actor = Depend
 
 @router.post("/{person}/loeschen", dependencies=[Depends(csrf_checked)])
 async def erase(request: Request, person: PersonPath, actor: Actor = Depends(dpo)):
-    if (await request.form()).get(CONFIRM) != "ja":
-        return await _erase_refused(request, actor, person, 422, NOT_CONFIRMED["erase"])
-    try:
-        await bus(request).handle(ErasePerson(person=person), actor)
-    except ServiceError as exc:
-        return await _erase_refused(request, actor, person, exc.status, exc.message)
-    return RedirectResponse(f"/ui/betroffenenrechte/{person}?erledigt=geloescht", status_code=303)
+    async def refused(status_code: int, message: str):
+        return await _erase_refused(request, actor, person, status_code, message)
+
+    return await run_confirmed(request, actor, ErasePerson(person=person),
+                               f"/ui/betroffenenrechte/{person}?erledigt=geloescht", NOT_CONFIRMED["erase"], refused)
 
 
 async def _erase_refused(request: Request, actor: Actor, person: str, status_code: int, message: str):
