@@ -113,9 +113,7 @@ async def _refused(request: Request, actor: Actor, person: str, status_code: int
 @router.get("/{person}/loeschen")
 async def erase_form(request: Request, person: PersonPath, actor: Actor = Depends(dpo)):
     """The confirmation step: what an erasure deletes and what stays, in plain German."""
-    state = await views.person_state(new_uow(request), actor, directory(request), person)
-    return page(request, "rights/erase.html", title="Daten löschen (Art. 17 DSGVO)", person=person, state=state,
-                status_labels=STATUS_LABELS, errors=[])
+    return _erase_page(request, person, await views.person_state(new_uow(request), actor, directory(request), person))
 
 
 @router.post("/{person}/loeschen", dependencies=[Depends(csrf_checked)])
@@ -129,6 +127,10 @@ async def erase(request: Request, person: PersonPath, actor: Actor = Depends(dpo
 
 async def _erase_refused(request: Request, actor: Actor, person: str, status_code: int, message: str):
     """The confirmation page again, with the reason (e.g. an open case) and the person's state now."""
+    return _erase_page(request, person, await _state(request, actor, person), status_code, [message])
+
+
+def _erase_page(request: Request, person: str, state: dict | None, status_code: int = 200,
+                errors: list[str] | None = None):
     return page(request, "rights/erase.html", status_code=status_code, title="Daten löschen (Art. 17 DSGVO)",
-                person=person, state=await _state(request, actor, person), status_labels=STATUS_LABELS,
-                errors=[message])
+                person=person, state=state, status_labels=STATUS_LABELS, errors=errors or [])
